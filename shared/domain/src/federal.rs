@@ -1,0 +1,1 @@
+//! Federal taxes. (Placeholder.)

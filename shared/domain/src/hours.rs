@@ -1,0 +1,1 @@
+//! Hours: workweeks and overtime classification. (Placeholder: being written.)

@@ -1,0 +1,603 @@
+//! The paycheck request: what `payroll calc` reads and `POST /paychecks/calculate` accepts.
+//!
+//! Money is a JSON string with at most 2 decimals; hours, rates and percentages are strings with at
+//! most 6 decimals. Unknown fields are rejected so a misspelt field never silently changes pay.
+
+use crate::money::{de_dec, de_dec_opt, de_money, de_money_opt};
+use chrono::{NaiveDate, Weekday};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// A US state (or DC) postal code, validated against the list of jurisdictions.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StateCode([u8; 2]);
+
+pub const ALL_STATES: [&str; 51] = [
+    "AK", "AL", "AR", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "HI", "IA", "ID", "IL", "IN",
+    "KS", "KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MS", "MT", "NC", "ND", "NE", "NH", "NJ",
+    "NM", "NV", "NY", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VA", "VT", "WA",
+    "WI", "WV", "WY",
+];
+
+impl StateCode {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        if ALL_STATES.binary_search(&s).is_ok() {
+            let b = s.as_bytes();
+            Ok(StateCode([b[0], b[1]]))
+        } else {
+            Err(format!("{s:?} is not a US state code (two capital letters, e.g. \"CA\")"))
+        }
+    }
+    pub fn as_str(&self) -> &'static str {
+        // Always one of ALL_STATES by construction.
+        ALL_STATES
+            .iter()
+            .find(|s| s.as_bytes() == self.0)
+            .copied()
+            .unwrap_or("??")
+    }
+}
+impl fmt::Debug for StateCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl fmt::Display for StateCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+impl Serialize for StateCode {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+impl<'de> Deserialize<'de> for StateCode {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        StateCode::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PayFrequency {
+    Daily,
+    Weekly,
+    Biweekly,
+    Semimonthly,
+    Monthly,
+    Quarterly,
+    Semiannual,
+    Annual,
+}
+
+impl PayFrequency {
+    /// Pay periods per year (Pub 15-T Worksheet 1A line 1b; daily = 260).
+    pub fn periods_per_year(self) -> Decimal {
+        Decimal::from(match self {
+            PayFrequency::Daily => 260,
+            PayFrequency::Weekly => 52,
+            PayFrequency::Biweekly => 26,
+            PayFrequency::Semimonthly => 24,
+            PayFrequency::Monthly => 12,
+            PayFrequency::Quarterly => 4,
+            PayFrequency::Semiannual => 2,
+            PayFrequency::Annual => 1,
+        })
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayFrequency::Daily => "daily",
+            PayFrequency::Weekly => "weekly",
+            PayFrequency::Biweekly => "biweekly",
+            PayFrequency::Semimonthly => "semimonthly",
+            PayFrequency::Monthly => "monthly",
+            PayFrequency::Quarterly => "quarterly",
+            PayFrequency::Semiannual => "semiannual",
+            PayFrequency::Annual => "annual",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OvertimeRules {
+    /// Over 40 hours in the workweek at 1.5x.
+    Flsa,
+    /// California: daily over 8 (1.5x) and over 12 (2x), weekly over 40, 7th consecutive day.
+    California,
+}
+
+/// Day names for the workweek start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum WeekdayName {
+    #[default]
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl From<WeekdayName> for Weekday {
+    fn from(w: WeekdayName) -> Weekday {
+        match w {
+            WeekdayName::Monday => Weekday::Mon,
+            WeekdayName::Tuesday => Weekday::Tue,
+            WeekdayName::Wednesday => Weekday::Wed,
+            WeekdayName::Thursday => Weekday::Thu,
+            WeekdayName::Friday => Weekday::Fri,
+            WeekdayName::Saturday => Weekday::Sat,
+            WeekdayName::Sunday => Weekday::Sun,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmployeeProfile {
+    #[serde(default)]
+    pub tipped: bool,
+    #[serde(default)]
+    pub flsa_exempt: bool,
+    /// Defaults from the work state (California rules in CA, FLSA elsewhere).
+    #[serde(default)]
+    pub overtime_rules: Option<OvertimeRules>,
+    /// First day of the employer's workweek (default Monday).
+    #[serde(default)]
+    pub workweek_start: WeekdayName,
+    /// A local minimum wage above the state's (city or county ordinance), per hour.
+    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    pub minimum_wage: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeEntry {
+    pub date: NaiveDate,
+    #[serde(deserialize_with = "de_dec")]
+    pub hours: Decimal,
+    #[serde(deserialize_with = "de_dec")]
+    pub rate: Decimal,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// Cash tips the employee kept, reported for this shift.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub cash_tips: Option<Decimal>,
+    /// Card tips paid out through payroll for this shift.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub charged_tips: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EarningType {
+    Regular,
+    Overtime,
+    DoubleTime,
+    Salary,
+    Bonus,
+    Commission,
+    Retro,
+    Holiday,
+    Pto,
+    Sick,
+    CashTips,
+    ChargedTips,
+    ServiceCharge,
+    Reimbursement,
+    TipMakeup,
+}
+
+impl EarningType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EarningType::Regular => "regular",
+            EarningType::Overtime => "overtime",
+            EarningType::DoubleTime => "double_time",
+            EarningType::Salary => "salary",
+            EarningType::Bonus => "bonus",
+            EarningType::Commission => "commission",
+            EarningType::Retro => "retro",
+            EarningType::Holiday => "holiday",
+            EarningType::Pto => "pto",
+            EarningType::Sick => "sick",
+            EarningType::CashTips => "cash_tips",
+            EarningType::ChargedTips => "charged_tips",
+            EarningType::ServiceCharge => "service_charge",
+            EarningType::Reimbursement => "reimbursement",
+            EarningType::TipMakeup => "tip_makeup",
+        }
+    }
+    /// Wages for income tax, FICA, FUTA and SUI (everything but reimbursements).
+    pub fn is_wages(self) -> bool {
+        !matches!(self, EarningType::Reimbursement)
+    }
+    /// Supplemental wages (Pub 15 section 7): bonuses, commissions, retroactive pay.
+    pub fn is_supplemental(self) -> bool {
+        matches!(
+            self,
+            EarningType::Bonus | EarningType::Commission | EarningType::Retro
+        )
+    }
+    /// Tips the employee already holds (cash); taxed, but not paid through this check.
+    pub fn paid_outside_payroll(self) -> bool {
+        matches!(self, EarningType::CashTips)
+    }
+    pub fn is_tips(self) -> bool {
+        matches!(self, EarningType::CashTips | EarningType::ChargedTips)
+    }
+}
+
+/// An earning given directly (not from time entries): hours × rate, or an amount.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EarningInput {
+    #[serde(rename = "type")]
+    pub kind: EarningType,
+    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    pub hours: Option<Decimal>,
+    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Decimal>,
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Decimal>,
+    /// Salary: the annual amount, divided by the periods per year.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub annual_amount: Option<Decimal>,
+    /// Retro pay: the old rate; the line pays hours × (rate − previous_rate).
+    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    pub previous_rate: Option<Decimal>,
+    /// The day it was earned (places tips and bonuses in a workweek).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    /// Bonus only: true if discretionary (then it stays out of the FLSA regular rate).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub discretionary: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum W4Form {
+    #[serde(rename = "2020")]
+    Y2020,
+    #[serde(rename = "2019")]
+    Y2019,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FilingStatus {
+    Single,
+    MarriedFilingJointly,
+    MarriedFilingSeparately,
+    HeadOfHousehold,
+    /// 2019-or-earlier form.
+    Married,
+    /// 2019-or-earlier form: "Married, but withhold at higher Single rate".
+    MarriedWithholdSingle,
+}
+
+impl FilingStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FilingStatus::Single => "single",
+            FilingStatus::MarriedFilingJointly => "married_filing_jointly",
+            FilingStatus::MarriedFilingSeparately => "married_filing_separately",
+            FilingStatus::HeadOfHousehold => "head_of_household",
+            FilingStatus::Married => "married",
+            FilingStatus::MarriedWithholdSingle => "married_withhold_single",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SupplementalMethod {
+    /// Flat 22% on separately identified supplemental wages (Pub 15 section 7, method 1a).
+    #[default]
+    Flat,
+    /// Add to regular wages and withhold on the total (aggregate method).
+    Aggregate,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FederalW4 {
+    pub form: W4Form,
+    pub filing_status: FilingStatus,
+    /// Step 2 checkbox (2020+ form).
+    #[serde(default)]
+    pub multiple_jobs: bool,
+    /// Step 3 (2020+ form), annual.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub dependents_amount: Option<Decimal>,
+    /// Step 4(a) (2020+ form), annual.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub other_income: Option<Decimal>,
+    /// Step 4(b) (2020+ form), annual.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub deductions: Option<Decimal>,
+    /// Step 4(c) (2020+) or line 6 (2019-), per pay period.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub extra_withholding: Option<Decimal>,
+    /// 2019-or-earlier form only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowances: Option<u32>,
+    #[serde(default)]
+    pub exempt: bool,
+    #[serde(default)]
+    pub supplemental_method: SupplementalMethod,
+}
+
+/// A state withholding certificate (DE 4, IT-2104, IL-W-4, ...). Fields apply as the state uses them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateW4 {
+    /// `single`, `married` or `head_of_household` (CA, NY).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filing_status: Option<String>,
+    /// CA DE 4 regular allowances; NY IT-2104 allowances; IL-W-4 line 1 basic allowances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowances: Option<u32>,
+    /// CA DE 4 estimated-deduction allowances; IL-W-4 line 2 additional allowances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_allowances: Option<u32>,
+    /// Extra amount per pay period.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub extra_withholding: Option<Decimal>,
+    #[serde(default)]
+    pub exempt: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DeductionType {
+    /// Pre-tax: reduces income-tax wages only.
+    #[serde(rename = "401k")]
+    K401,
+    #[serde(rename = "403b")]
+    B403,
+    #[serde(rename = "457b")]
+    B457,
+    /// Pre-tax, section 125 cafeteria plan premium: reduces income-tax and FICA wages.
+    Section125,
+    /// Health FSA (section 125).
+    Fsa,
+    /// Dependent care FSA (section 125/129).
+    DependentCare,
+    /// HSA through a section 125 plan.
+    Hsa,
+    /// Post-tax.
+    #[serde(rename = "roth_401k")]
+    Roth401k,
+    UnionDues,
+    Loan,
+    Other,
+    /// System line: cash tips the employee already holds (offsets gross; never input).
+    CashTipsPaid,
+}
+
+impl DeductionType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeductionType::K401 => "401k",
+            DeductionType::B403 => "403b",
+            DeductionType::B457 => "457b",
+            DeductionType::Section125 => "section_125",
+            DeductionType::Fsa => "fsa",
+            DeductionType::DependentCare => "dependent_care",
+            DeductionType::Hsa => "hsa",
+            DeductionType::Roth401k => "roth_401k",
+            DeductionType::UnionDues => "union_dues",
+            DeductionType::Loan => "loan",
+            DeductionType::Other => "other",
+            DeductionType::CashTipsPaid => "cash_tips_paid",
+        }
+    }
+    pub fn is_pre_tax(self) -> bool {
+        matches!(
+            self,
+            DeductionType::K401
+                | DeductionType::B403
+                | DeductionType::B457
+                | DeductionType::Section125
+                | DeductionType::Fsa
+                | DeductionType::DependentCare
+                | DeductionType::Hsa
+        )
+    }
+    /// Counts toward the 402(g) elective-deferral limit.
+    pub fn is_elective_deferral(self) -> bool {
+        matches!(
+            self,
+            DeductionType::K401 | DeductionType::B403 | DeductionType::Roth401k
+        )
+    }
+    /// Reduces Social Security and Medicare wages too (section 125 plans).
+    pub fn reduces_fica(self) -> bool {
+        matches!(
+            self,
+            DeductionType::Section125
+                | DeductionType::Fsa
+                | DeductionType::DependentCare
+                | DeductionType::Hsa
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HsaCoverage {
+    SelfOnly,
+    Family,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeductionInput {
+    #[serde(rename = "type")]
+    pub kind: DeductionType,
+    /// Fixed amount per pay period.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Decimal>,
+    /// Or a percentage of gross wages (e.g. "5" for 5%).
+    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    pub percent: Option<Decimal>,
+    /// An annual cap set by the plan (the statutory cap applies anyway).
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub annual_limit: Option<Decimal>,
+    /// Taken so far this year for this deduction (for caps other than 401(k), which uses `ytd.401k`).
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub ytd: Option<Decimal>,
+    /// HSA only: self-only or family coverage (default self-only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<HsaCoverage>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GarnishmentType {
+    ChildSupport,
+    TaxLevy,
+    StudentLoan,
+    Creditor,
+}
+
+impl GarnishmentType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GarnishmentType::ChildSupport => "child_support",
+            GarnishmentType::TaxLevy => "tax_levy",
+            GarnishmentType::StudentLoan => "student_loan",
+            GarnishmentType::Creditor => "creditor",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GarnishmentInput {
+    #[serde(rename = "type")]
+    pub kind: GarnishmentType,
+    /// Amount ordered per pay period (for a tax levy: leave out to take all above the exempt amount).
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Decimal>,
+    /// Or a percentage of disposable earnings.
+    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    pub percent: Option<Decimal>,
+    /// Child support: the CCPA limit that applies (50, 55, 60 or 65; default 50).
+    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    pub limit_percent: Option<Decimal>,
+    /// Tax levy: the amount exempt per pay period (IRS Pub 1494 table for the employee).
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub exempt_amount: Option<Decimal>,
+    /// Processing fee per pay period allowed by the order or state law.
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub fee: Option<Decimal>,
+    /// The caller's reference for the order (case number).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+}
+
+fn is_zero(d: &Decimal) -> bool {
+    d.is_zero()
+}
+
+/// Year-to-date amounts from this employer before this paycheck.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ytd {
+    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    pub gross: Decimal,
+    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    pub fit_wages: Decimal,
+    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    pub social_security_wages: Decimal,
+    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    pub medicare_wages: Decimal,
+    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    pub futa_wages: Decimal,
+    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    pub sui_wages: Decimal,
+    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    pub sdi_wages: Decimal,
+    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    pub supplemental: Decimal,
+    #[serde(rename = "401k", default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    pub k401: Decimal,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmployerSettings {
+    /// SUI employer rate for the work state, as a fraction (e.g. "0.034").
+    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    pub sui_rate: Option<Decimal>,
+    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    pub sui_wage_base: Option<Decimal>,
+    /// FUTA credit reduction for the work state, as a fraction (e.g. "0.009" for California 2024).
+    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    pub futa_credit_reduction: Option<Decimal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaycheckRequest {
+    pub pay_date: NaiveDate,
+    pub pay_frequency: PayFrequency,
+    pub work_state: StateCode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_state: Option<StateCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_start: Option<NaiveDate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_end: Option<NaiveDate>,
+    #[serde(default)]
+    pub employee: EmployeeProfile,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub time_entries: Vec<TimeEntry>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earnings: Vec<EarningInput>,
+    /// No W-4 on file: withhold as Single with no adjustments (Pub 15 section 9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub federal_w4: Option<FederalW4>,
+    /// State certificates keyed by state code, e.g. `{"CA": {"filing_status": "single", "allowances": 1}}`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub state_w4: BTreeMap<StateCode, StateW4>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deductions: Vec<DeductionInput>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub garnishments: Vec<GarnishmentInput>,
+    #[serde(default)]
+    pub ytd: Ytd,
+    #[serde(default)]
+    pub employer: EmployerSettings,
+}
+
+/// Parse a request from JSON text; errors name the field path (`time_entries[2].hours: ...`).
+pub fn parse_request(json: &str) -> Result<PaycheckRequest, crate::CalcError> {
+    let de = &mut serde_json::Deserializer::from_str(json);
+    match serde_path_to_error::deserialize::<_, PaycheckRequest>(de) {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let field = if path == "." { "request".to_owned() } else { path };
+            let msg = inner.to_string();
+            // serde_json appends " at line L column C"; keep it only for syntax errors.
+            let msg = if inner.is_syntax() || inner.is_eof() {
+                msg
+            } else {
+                msg.rsplit_once(" at line ").map(|(m, _)| m.to_owned()).unwrap_or(msg)
+            };
+            Err(crate::CalcError::invalid(field, msg))
+        }
+    }
+}
