@@ -1,12 +1,413 @@
-//! The pipeline. (Placeholder: being written.)
-use crate::{CalcError, PaycheckRequest, PaycheckResult};
+//! The pipeline (DESIGN §3): hours → earnings → pre-tax deductions → taxes → cash tips offset →
+//! garnishments → post-tax deductions → net pay, with invariants checked on every paycheck.
 
-pub fn calculate(_req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
-    Err(CalcError::Invariant("not implemented yet".into()))
-}
+use crate::deductions::{self, PreTaxOutcome};
+use crate::earnings::{self, EarningsContext};
+use crate::error::CalcError;
+use crate::federal::{self, FicaInput, FitInput};
+use crate::garnish::{self, GarnishContext};
+use crate::money::zero;
+use crate::request::{DeductionType, EarningType, PaycheckRequest, StateCode, Ytd};
+use crate::response::{DeductionLine, PaycheckResult, Payer, TaxLine};
+use crate::rules;
+use crate::state::StatePack;
+use crate::state::withholding::{self, StateTaxInput};
+use crate::trace::{LineTrace, Str};
+use rust_decimal::Decimal;
+use std::borrow::Cow;
 
+/// Parse a JSON request, calculate, and serialize the result (the `payroll calc` contract).
 pub fn calculate_json(json: &str) -> Result<String, CalcError> {
     let req = crate::parse_request(json)?;
     let res = calculate(&req)?;
-    serde_json::to_string(&res).map_err(|e| CalcError::Invariant(e.to_string()))
+    serde_json::to_string(&res).map_err(|e| CalcError::Invariant(format!("serialize: {e}")))
+}
+
+/// The state pack for `code` on the pay date, or the right error: a state we have no pack for at
+/// all is unsupported; a known state without a pack for that date has no rule pack.
+fn state_pack(
+    code: StateCode,
+    date: chrono::NaiveDate,
+    field: &str,
+) -> Result<&'static StatePack, CalcError> {
+    if let Some(p) = rules::state_for(code.as_str(), date) {
+        return Ok(p);
+    }
+    if rules::state_known(code.as_str()) {
+        return Err(CalcError::NoRulePack {
+            field: field.into(),
+            jurisdiction: code.as_str().into(),
+            date,
+        });
+    }
+    Err(CalcError::UnsupportedState {
+        field: field.into(),
+        state: code.as_str().into(),
+        supported: supported_states(),
+    })
+}
+
+/// States whose wage withholding we compute (income tax or explicitly none), comma-separated.
+pub fn supported_states() -> String {
+    let Ok(reg) = rules::registry() else {
+        return String::new();
+    };
+    let mut v: Vec<&str> = reg
+        .states
+        .iter()
+                .map(|p| p.header.jurisdiction.as_str())
+        .collect();
+    v.sort_unstable();
+    v.dedup();
+    v.join(", ")
+}
+
+fn validate_top(req: &PaycheckRequest) -> Result<(), CalcError> {
+    if let (Some(s), Some(e)) = (req.period_start, req.period_end)
+        && s > e
+    {
+        return Err(CalcError::invalid(
+            "period_end",
+            format!("{e} is before period_start {s}"),
+        ));
+    }
+    let y = &req.ytd;
+    for (name, v) in [
+        ("gross", y.gross),
+        ("fit_wages", y.fit_wages),
+        ("social_security_wages", y.social_security_wages),
+        ("medicare_wages", y.medicare_wages),
+        ("futa_wages", y.futa_wages),
+        ("sui_wages", y.sui_wages),
+        ("sdi_wages", y.sdi_wages),
+        ("supplemental", y.supplemental),
+        ("401k", y.k401),
+    ] {
+        if v < Decimal::ZERO {
+            return Err(CalcError::invalid(
+                format!("ytd.{name}"),
+                "must not be negative",
+            ));
+        }
+    }
+    if let Some(mw) = req.employee.minimum_wage
+        && mw <= Decimal::ZERO
+    {
+        return Err(CalcError::invalid(
+            "employee.minimum_wage",
+            "must be positive",
+        ));
+    }
+    Ok(())
+}
+
+/// Employee taxes are withheld from the cash actually paid. When that runs short (typically cash
+/// tips), taxes are reduced in this order and the rest is reported as uncollected: income taxes
+/// first (federal, then state), then Additional Medicare, Medicare, Social Security — so payroll
+/// taxes on wages are the last to go (Pub 15 (2025) "Tips": collect regular-wage taxes first,
+/// income tax on tips last).
+fn collect_employee_taxes(lines: &mut [(TaxLine, LineTrace)], available: Decimal) {
+    let total: Decimal = lines.iter().map(|(l, _)| l.amount).sum();
+    if total <= available {
+        return;
+    }
+    let mut short = total - available.max(Decimal::ZERO);
+    let rank = |code: &str| -> u8 {
+        match code {
+            "US_FIT" => 0,
+            c if c.ends_with("_SIT") => 1,
+            "US_ADDL_MEDICARE" => 3,
+            "US_MEDICARE" => 4,
+            "US_SS" => 5,
+            _ => 2, // state employee payroll taxes (SDI ...)
+        }
+    };
+    let mut order: Vec<usize> = (0..lines.len()).collect();
+    order.sort_by_key(|&i| (rank(&lines[i].0.code), i));
+    for i in order {
+        if short <= Decimal::ZERO {
+            break;
+        }
+        let (l, t) = &mut lines[i];
+        let cut = l.amount.min(short);
+        if cut > Decimal::ZERO {
+            l.amount -= cut;
+            l.uncollected = Some(cut);
+            short -= cut;
+            t.step("uncollected_insufficient_pay", cut);
+            t.step("withheld", l.amount);
+        }
+    }
+}
+
+pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
+    validate_top(req)?;
+    let fed = rules::federal_for(req.pay_date)?;
+    let ws = req.work_state;
+    let work_pack = state_pack(ws, req.pay_date, "work_state")?;
+    let resident = match req.resident_state {
+        Some(rs) if rs != ws => Some((rs, state_pack(rs, req.pay_date, "resident_state")?)),
+        _ => None,
+    };
+    if let Some(w4) = &req.federal_w4 {
+        federal::validate_w4(w4)?;
+    }
+
+    // 1–2. Hours and earnings.
+    let overtime_rules = req
+        .employee
+        .overtime_rules
+        .unwrap_or(work_pack.labor.overtime_rules);
+    let earn = earnings::compute(&EarningsContext {
+        req,
+        federal: fed,
+        work_state: work_pack,
+        overtime_rules,
+    })?;
+    let z = zero();
+    let (mut gross, mut wages, mut supplemental, mut cash_tips, mut tips) = (z, z, z, z, z);
+    for l in &earn.lines {
+        gross += l.amount;
+        if l.kind.is_wages() {
+            wages += l.amount;
+        }
+        if l.kind.is_supplemental() {
+            supplemental += l.amount;
+        }
+        if l.kind.paid_outside_payroll() {
+            cash_tips += l.amount;
+        }
+        if l.kind.is_tips() {
+            tips += l.amount;
+        }
+    }
+    // Cash this check actually pays out (cash tips are already in the employee's hands).
+    let cash = gross - cash_tips;
+
+    // 3. Pre-tax deductions and the taxable bases.
+    let pre: PreTaxOutcome = deductions::pre_tax(req, fed, wages, cash)?;
+    let pretax_total = pre.total();
+    let fit_wages = (wages - pretax_total).max(z);
+    let regular_part = wages - supplemental;
+    let fit_regular = (regular_part - pretax_total).max(z);
+    let fit_supplemental = fit_wages - fit_regular;
+    let fica_wages = (wages - pre.section_125 - pre.hsa).max(z);
+
+    // 4. Taxes.
+    let (fit_line, fit_trace) = federal::income_tax(
+        fed,
+        &FitInput {
+            w4: req.federal_w4.as_ref(),
+            frequency: req.pay_frequency,
+            regular_wages: fit_regular,
+            supplemental_wages: fit_supplemental,
+            ytd_supplemental: req.ytd.supplemental,
+        },
+    )?;
+    let (fica_ee, employer_taxes) = federal::payroll_taxes(
+        fed,
+        &FicaInput {
+            wages: fica_wages,
+            futa_wages: fica_wages,
+            ytd: &req.ytd,
+            employer: &req.employer,
+            work_state: ws,
+        },
+    )?;
+    let mut employee_taxes: Vec<(TaxLine, LineTrace)> = Vec::with_capacity(8);
+    employee_taxes.push((fit_line, fit_trace));
+    employee_taxes.extend(fica_ee);
+    let work_lines = withholding::withhold(&StateTaxInput {
+        state: ws,
+        pack: work_pack,
+        pay_date: req.pay_date,
+        frequency: req.pay_frequency,
+        wages,
+        supplemental,
+        pretax: &pre,
+        w4: req.state_w4.get(&ws),
+        ytd: &req.ytd,
+        other_state_credit: z,
+    })?;
+    let work_sit: Decimal = work_lines
+        .iter()
+        .filter(|(l, _)| l.code.ends_with("_SIT"))
+        .map(|(l, _)| l.amount)
+        .sum();
+    employee_taxes.extend(work_lines);
+    let mut packs: Vec<Str> = vec![
+        Cow::Borrowed(fed.header.id.as_str()),
+        Cow::Borrowed(work_pack.header.id.as_str()),
+    ];
+    if let Some((rs, rpack)) = resident {
+        packs.push(Cow::Borrowed(rpack.header.id.as_str()));
+        let lines = withholding::withhold(&StateTaxInput {
+            state: rs,
+            pack: rpack,
+            pay_date: req.pay_date,
+            frequency: req.pay_frequency,
+            wages,
+            supplemental,
+            pretax: &pre,
+            w4: req.state_w4.get(&rs),
+            ytd: &req.ytd,
+            other_state_credit: work_sit,
+        })?;
+        employee_taxes.extend(lines);
+    }
+    collect_employee_taxes(&mut employee_taxes, cash - pretax_total);
+    let ee_tax_total: Decimal = employee_taxes.iter().map(|(l, _)| l.amount).sum();
+
+    // Cash tips: taxed above, but already paid; offset so net pay is the cash this check pays.
+    let mut deduction_lines: Vec<DeductionLine> = pre.lines;
+    let mut traces: Vec<LineTrace> = earn.traces;
+    traces.extend(pre.traces);
+    if cash_tips > z {
+        deduction_lines.push(DeductionLine {
+            kind: DeductionType::CashTipsPaid,
+            pre_tax: false,
+            amount: cash_tips,
+            not_taken: None,
+        });
+        let mut t = LineTrace::new("deduction:cash_tips_paid", "payroll.cash_tips_offset");
+        t.input("cash_tips", cash_tips).step(
+            "explanation",
+            "cash tips are wages for tax but the employee already holds them",
+        );
+        traces.push(t);
+    }
+
+    // 5. Garnishments (priority over voluntary deductions), then post-tax deductions.
+    let after_taxes = cash - pretax_total - ee_tax_total;
+    let nontip_wages = wages - tips;
+    let disposable = (nontip_wages - ee_tax_total).max(z);
+    let (garnishments, g_traces) = garnish::compute(&GarnishContext {
+        orders: &req.garnishments,
+        federal: fed,
+        frequency: req.pay_frequency,
+        disposable,
+        available: after_taxes.max(z),
+    })?;
+    let garn_total: Decimal = garnishments.iter().map(|g| g.amount).sum();
+    let (post_lines, post_traces) =
+        deductions::post_tax(req, fed, wages, (after_taxes - garn_total).max(z))?;
+    deduction_lines.extend(post_lines);
+
+    for (_, t) in &employee_taxes {
+        traces.push(t.clone());
+    }
+    for (_, t) in &employer_taxes {
+        traces.push(t.clone());
+    }
+    traces.extend(g_traces);
+    traces.extend(post_traces);
+
+    // 6. Net pay, employer cost, YTD.
+    let ded_total: Decimal = deduction_lines.iter().map(|d| d.amount).sum();
+    let net = gross - ee_tax_total - ded_total - garn_total;
+    let er_tax_total: Decimal = employer_taxes.iter().map(|(l, _)| l.amount).sum();
+    let employer_cost = cash + er_tax_total;
+
+    let deferrals: Decimal = deduction_lines
+        .iter()
+        .filter(|d| d.kind.is_elective_deferral())
+        .map(|d| d.amount)
+        .sum();
+    let sdi_wages: Decimal = employee_taxes
+        .iter()
+        .filter(|(l, _)| l.code.ends_with("_SDI"))
+        .map(|(l, _)| l.taxable_wages)
+        .sum();
+    let y = &req.ytd;
+    let ytd_after = Ytd {
+        gross: y.gross + gross,
+        fit_wages: y.fit_wages + crate::money::cents(fit_wages),
+        social_security_wages: y.social_security_wages + fica_wages,
+        medicare_wages: y.medicare_wages + fica_wages,
+        futa_wages: y.futa_wages + fica_wages,
+        sui_wages: y.sui_wages + fica_wages,
+        sdi_wages: y.sdi_wages + sdi_wages,
+        supplemental: y.supplemental + supplemental,
+        k401: y.k401 + deferrals,
+    };
+
+    let mut taxes: Vec<TaxLine> = Vec::with_capacity(employee_taxes.len() + employer_taxes.len());
+    taxes.extend(employee_taxes.into_iter().map(|(l, _)| l));
+    taxes.extend(employer_taxes.into_iter().map(|(l, _)| l));
+
+    let result = PaycheckResult {
+        pay_date: req.pay_date,
+        pay_frequency: req.pay_frequency,
+        gross_pay: gross,
+        net_pay: net,
+        employer_cost,
+        hours: earn.hours,
+        earnings: earn.lines,
+        taxes,
+        deductions: deduction_lines,
+        garnishments,
+        ytd_after,
+        rule_packs: packs,
+        trace: traces,
+    };
+    check_invariants(&result)?;
+    Ok(result)
+}
+
+/// The invariants every paycheck must satisfy (DESIGN §3.6). A failure is a bug, reported as
+/// `CalcError::Invariant`, never a wrong paycheck.
+pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
+    let fail = |m: String| Err(CalcError::Invariant(m));
+    let sum_e: Decimal = r.earnings.iter().map(|e| e.amount).sum();
+    if sum_e != r.gross_pay {
+        return fail(format!("gross {} != sum of earnings {sum_e}", r.gross_pay));
+    }
+    let ee: Decimal = r
+        .taxes
+        .iter()
+        .filter(|t| t.payer == Payer::Employee)
+        .map(|t| t.amount)
+        .sum();
+    let ded: Decimal = r.deductions.iter().map(|d| d.amount).sum();
+    let garn: Decimal = r.garnishments.iter().map(|g| g.amount).sum();
+    if r.net_pay != r.gross_pay - ee - ded - garn {
+        return fail(format!(
+            "net {} != gross {} - taxes {ee} - deductions {ded} - garnishments {garn}",
+            r.net_pay, r.gross_pay
+        ));
+    }
+    if r.net_pay < Decimal::ZERO {
+        return fail(format!("net pay {} is negative", r.net_pay));
+    }
+    let all_amounts = r
+        .earnings
+        .iter()
+        .map(|e| e.amount)
+        .chain(r.taxes.iter().flat_map(|t| [t.amount, t.taxable_wages]))
+        .chain(r.deductions.iter().map(|d| d.amount))
+        .chain(r.garnishments.iter().map(|g| g.amount));
+    for a in all_amounts {
+        if a < Decimal::ZERO {
+            return fail(format!("negative line amount {a}"));
+        }
+        if a.scale() > 2 {
+            return fail(format!("line amount {a} is not rounded to cents"));
+        }
+    }
+    let er: Decimal = r
+        .taxes
+        .iter()
+        .filter(|t| t.payer == Payer::Employer)
+        .map(|t| t.amount)
+        .sum();
+    let cash_tips: Decimal = r
+        .earnings
+        .iter()
+        .filter(|e| e.kind == EarningType::CashTips)
+        .map(|e| e.amount)
+        .sum();
+    if r.employer_cost != r.gross_pay - cash_tips + er {
+        return fail(format!("employer cost {} inconsistent", r.employer_cost));
+    }
+    Ok(())
 }
