@@ -11,7 +11,7 @@ use crate::request::{DeductionType, EarningType, PaycheckRequest, StateCode, Ytd
 use crate::response::{DeductionLine, PaycheckResult, Payer, TaxLine};
 use crate::rules;
 use crate::state::StatePack;
-use crate::state::withholding::{self, StateTaxInput};
+use crate::state::withholding::{self, StateOptions, StateRole, StateTaxInput};
 use crate::trace::{LineTrace, Str};
 use rust_decimal::Decimal;
 use std::borrow::Cow;
@@ -43,23 +43,8 @@ fn state_pack(
     Err(CalcError::UnsupportedState {
         field: field.into(),
         state: code.as_str().into(),
-        supported: supported_states(),
+        supported: withholding::supported_states(),
     })
-}
-
-/// States whose wage withholding we compute (income tax or explicitly none), comma-separated.
-pub fn supported_states() -> String {
-    let Ok(reg) = rules::registry() else {
-        return String::new();
-    };
-    let mut v: Vec<&str> = reg
-        .states
-        .iter()
-                .map(|p| p.header.jurisdiction.as_str())
-        .collect();
-    v.sort_unstable();
-    v.dedup();
-    v.join(", ")
 }
 
 fn validate_top(req: &PaycheckRequest) -> Result<(), CalcError> {
@@ -165,7 +150,8 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         overtime_rules,
     })?;
     let z = zero();
-    let (mut gross, mut wages, mut supplemental, mut cash_tips, mut tips) = (z, z, z, z, z);
+    let (mut gross, mut wages, mut supplemental, mut cash_tips, mut tips, mut bonus) =
+        (z, z, z, z, z, z);
     for l in &earn.lines {
         gross += l.amount;
         if l.kind.is_wages() {
@@ -179,6 +165,9 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         }
         if l.kind.is_tips() {
             tips += l.amount;
+        }
+        if l.kind == EarningType::Bonus {
+            bonus += l.amount;
         }
     }
     // Cash this check actually pays out (cash tips are already in the employee's hands).
@@ -217,18 +206,24 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     let mut employee_taxes: Vec<(TaxLine, LineTrace)> = Vec::with_capacity(8);
     employee_taxes.push((fit_line, fit_trace));
     employee_taxes.extend(fica_ee);
-    let work_lines = withholding::withhold(&StateTaxInput {
-        state: ws,
-        pack: work_pack,
-        pay_date: req.pay_date,
-        frequency: req.pay_frequency,
-        wages,
-        supplemental,
-        pretax: &pre,
-        w4: req.state_w4.get(&ws),
-        ytd: &req.ytd,
-        other_state_credit: z,
-    })?;
+    let work_lines = withholding::withhold_with(
+        &StateTaxInput {
+            state: ws,
+            pack: work_pack,
+            pay_date: req.pay_date,
+            frequency: req.pay_frequency,
+            wages,
+            supplemental,
+            pretax: &pre,
+            w4: req.state_w4.get(&ws),
+            ytd: &req.ytd,
+            other_state_credit: z,
+        },
+        &StateOptions {
+            role: StateRole::Work,
+            bonus: Some(bonus),
+        },
+    )?;
     let work_sit: Decimal = work_lines
         .iter()
         .filter(|(l, _)| l.code.ends_with("_SIT"))
@@ -241,18 +236,24 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     ];
     if let Some((rs, rpack)) = resident {
         packs.push(Cow::Borrowed(rpack.header.id.as_str()));
-        let lines = withholding::withhold(&StateTaxInput {
-            state: rs,
-            pack: rpack,
-            pay_date: req.pay_date,
-            frequency: req.pay_frequency,
-            wages,
-            supplemental,
-            pretax: &pre,
-            w4: req.state_w4.get(&rs),
-            ytd: &req.ytd,
-            other_state_credit: work_sit,
-        })?;
+        let lines = withholding::withhold_with(
+            &StateTaxInput {
+                state: rs,
+                pack: rpack,
+                pay_date: req.pay_date,
+                frequency: req.pay_frequency,
+                wages,
+                supplemental,
+                pretax: &pre,
+                w4: req.state_w4.get(&rs),
+                ytd: &req.ytd,
+                other_state_credit: work_sit,
+            },
+            &StateOptions {
+                role: StateRole::Resident,
+                bonus: Some(bonus),
+            },
+        )?;
         employee_taxes.extend(lines);
     }
     collect_employee_taxes(&mut employee_taxes, cash - pretax_total);

@@ -5,8 +5,8 @@
 use crate::error::CalcError;
 use crate::money::cents;
 use crate::request::{
-    EmployerSettings, FederalW4, FilingStatus, PayFrequency, StateCode, SupplementalMethod,
-    W4Form, Ytd,
+    EmployerSettings, FederalW4, FilingStatus, PayFrequency, StateCode, SupplementalMethod, W4Form,
+    Ytd,
 };
 use crate::response::{Payer, TaxLine};
 use crate::rules::{FederalPack, Row, apply_table};
@@ -139,7 +139,14 @@ pub fn income_tax(
         .pack(pack.header.id.as_str());
     let periods = input.frequency.periods_per_year();
     t.input("w4_on_file", input.w4.is_some())
-        .input("form", if w4.form == W4Form::Y2020 { "2020" } else { "2019" })
+        .input(
+            "form",
+            if w4.form == W4Form::Y2020 {
+                "2020"
+            } else {
+                "2019"
+            },
+        )
         .input("filing_status", w4.filing_status.as_str())
         .input("pay_frequency", input.frequency.as_str())
         .input("regular_wages", input.regular_wages)
@@ -175,8 +182,14 @@ pub fn income_tax(
     }
     if !over.is_zero() {
         supp_exact += over * p.supplemental_mandatory_rate.value;
-        t.param("supplemental_mandatory_threshold", &p.supplemental_mandatory_threshold)
-            .param("supplemental_mandatory_rate", &p.supplemental_mandatory_rate);
+        t.param(
+            "supplemental_mandatory_threshold",
+            &p.supplemental_mandatory_threshold,
+        )
+        .param(
+            "supplemental_mandatory_rate",
+            &p.supplemental_mandatory_rate,
+        );
         t.step("supplemental_over_threshold", over);
         t.step(
             "supplemental_mandatory_tax",
@@ -286,6 +299,9 @@ fn table_status(w4: &FederalW4) -> &'static str {
     }
 }
 
+/// Tax lines with their explanations.
+pub type TracedTaxes = Vec<(TaxLine, LineTrace)>;
+
 /// FICA and FUTA wages for the period.
 pub struct FicaInput<'a> {
     /// Social Security and Medicare wages this period (wages less section 125/HSA).
@@ -302,7 +318,7 @@ pub struct FicaInput<'a> {
 pub fn payroll_taxes(
     pack: &'static FederalPack,
     input: &FicaInput,
-) -> Result<(Vec<(TaxLine, LineTrace)>, Vec<(TaxLine, LineTrace)>), CalcError> {
+) -> Result<(TracedTaxes, TracedTaxes), CalcError> {
     let p = &pack.params;
     let id = pack.header.id.as_str();
     let z = Decimal::ZERO;
@@ -321,7 +337,11 @@ pub fn payroll_taxes(
     let ss_taxable = input.wages.min(room).max(z);
     for (code, payer, rule) in [
         ("US_SS", Payer::Employee, "us.fica.social_security.employee"),
-        ("US_SS_ER", Payer::Employer, "us.fica.social_security.employer"),
+        (
+            "US_SS_ER",
+            Payer::Employer,
+            "us.fica.social_security.employer",
+        ),
     ] {
         let mut t = LineTrace::new(Cow::Owned(format!("tax:{code}")), rule).pack(id);
         t.input("wages", input.wages)
@@ -341,10 +361,15 @@ pub fn payroll_taxes(
     // Medicare: no cap.
     for (code, payer, rule) in [
         ("US_MEDICARE", Payer::Employee, "us.fica.medicare.employee"),
-        ("US_MEDICARE_ER", Payer::Employer, "us.fica.medicare.employer"),
+        (
+            "US_MEDICARE_ER",
+            Payer::Employer,
+            "us.fica.medicare.employer",
+        ),
     ] {
         let mut t = LineTrace::new(Cow::Owned(format!("tax:{code}")), rule).pack(id);
-        t.input("wages", input.wages).param("medicare_rate", &p.medicare_rate);
+        t.input("wages", input.wages)
+            .param("medicare_rate", &p.medicare_rate);
         let amt = t.round(input.wages * p.medicare_rate.value);
         let l = line(code, payer, input.wages, amt);
         if payer == Payer::Employee {
@@ -475,13 +500,19 @@ mod tests {
     #[test]
     fn no_w4_is_single_standard() {
         // F01 with no W-4 on file equals Single.
-        assert_eq!(fit(2025, PayFrequency::Biweekly, dec!(1500), None), dec!(101.60));
+        assert_eq!(
+            fit(2025, PayFrequency::Biweekly, dec!(1500), None),
+            dec!(101.60)
+        );
     }
 
     #[test]
     fn exempt_withholds_nothing_but_mandatory_37_still_applies() {
         let w = w4(r#"{"form":"2020","filing_status":"single","exempt":true}"#);
-        assert_eq!(fit(2025, PayFrequency::Biweekly, dec!(5000), Some(&w)), dec!(0.00));
+        assert_eq!(
+            fit(2025, PayFrequency::Biweekly, dec!(5000), Some(&w)),
+            dec!(0.00)
+        );
         let (l, _) = income_tax(
             fed(2025),
             &FitInput {
@@ -517,10 +548,19 @@ mod tests {
     #[test]
     fn form_fields_are_checked() {
         let w = w4(r#"{"form":"2020","filing_status":"married"}"#);
-        assert_eq!(validate_w4(&w).unwrap_err().field(), "federal_w4.filing_status");
+        assert_eq!(
+            validate_w4(&w).unwrap_err().field(),
+            "federal_w4.filing_status"
+        );
         let w = w4(r#"{"form":"2019","filing_status":"single","multiple_jobs":true}"#);
-        assert_eq!(validate_w4(&w).unwrap_err().field(), "federal_w4.multiple_jobs");
+        assert_eq!(
+            validate_w4(&w).unwrap_err().field(),
+            "federal_w4.multiple_jobs"
+        );
         let w = w4(r#"{"form":"2020","filing_status":"single","allowances":2}"#);
-        assert_eq!(validate_w4(&w).unwrap_err().field(), "federal_w4.allowances");
+        assert_eq!(
+            validate_w4(&w).unwrap_err().field(),
+            "federal_w4.allowances"
+        );
     }
 }

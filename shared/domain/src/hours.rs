@@ -1,1 +1,618 @@
-//! Hours: workweeks and overtime classification. (Placeholder: being written.)
+//! Hours: validation of time entries, workweeks, and overtime classification.
+//!
+//! Workweeks are 7 consecutive days starting on the employer's workweek start day; an entry belongs
+//! to the workweek containing its date and weeks are never averaged (29 CFR 778.104).
+//!
+//! * FLSA: within each workweek, in date order (input order within a day), hours after the 40th
+//!   are overtime (29 U.S.C. 207(a)(1); the threshold comes from the federal rule pack).
+//! * California (Labor Code 510(a)): per workday hours over 8 are overtime and over 12 double
+//!   time; regular hours beyond 40 in the workweek become overtime (only hours still regular are
+//!   counted, so nothing is counted twice); on the 7th consecutive workday of a workweek the first
+//!   8 hours are overtime and hours over 8 double time.
+//! * FLSA-exempt employees: every hour is regular.
+
+use crate::error::CalcError;
+use crate::request::{OvertimeRules, PaycheckRequest, TimeEntry};
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+use rust_decimal::Decimal;
+
+/// Longest accepted `job` label, in characters.
+pub const MAX_JOB_LEN: usize = 64;
+
+/// California daily overtime threshold (Labor Code 510(a)).
+pub const CA_DAILY_OVERTIME_HOURS: Decimal = Decimal::from_parts(8, 0, 0, false, 0);
+/// California daily double-time threshold (Labor Code 510(a)).
+pub const CA_DAILY_DOUBLE_TIME_HOURS: Decimal = Decimal::from_parts(12, 0, 0, false, 0);
+/// California weekly overtime threshold (Labor Code 510(a)).
+pub const CA_WEEKLY_OVERTIME_HOURS: Decimal = Decimal::from_parts(40, 0, 0, false, 0);
+/// Citation for the California constants above.
+pub const CA_SOURCE: &str = "Cal. Labor Code 510(a) (daily >8 h and weekly >40 h at 1.5x, daily >12 h at 2x, 7th consecutive workday: first 8 h at 1.5x, over 8 h at 2x)";
+
+const HOURS_PER_DAY: Decimal = Decimal::from_parts(24, 0, 0, false, 0);
+
+/// How one time entry's hours were classified.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EntrySplit {
+    pub regular: Decimal,
+    pub overtime: Decimal,
+    pub double_time: Decimal,
+}
+
+/// One calendar day of a workweek (for the trace).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayClass {
+    pub date: NaiveDate,
+    pub hours: Decimal,
+    pub split: EntrySplit,
+    /// California: the 7th consecutive workday of the workweek.
+    pub seventh_day: bool,
+}
+
+/// One workweek that has time entries in the period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Workweek {
+    /// First day of the workweek.
+    pub start: NaiveDate,
+    /// Hours worked in the week (sum of the entries in this period).
+    pub hours: Decimal,
+    pub totals: EntrySplit,
+    /// Range into `Classified::order` of the entries of this week, in date order.
+    pub first: usize,
+    pub end: usize,
+    pub days: Vec<DayClass>,
+}
+
+impl Workweek {
+    /// Last day of the workweek.
+    pub fn last_day(&self) -> NaiveDate {
+        self.start
+            .checked_add_days(Days::new(6))
+            .unwrap_or(self.start)
+    }
+}
+
+/// The classification of all time entries of a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Classified {
+    /// Per time entry (same index as `time_entries`).
+    pub splits: Vec<EntrySplit>,
+    /// Per time entry: index into `weeks`.
+    pub entry_week: Vec<usize>,
+    /// Entry indices in date order (input order within a day).
+    pub order: Vec<usize>,
+    /// Workweeks in date order.
+    pub weeks: Vec<Workweek>,
+    pub totals: EntrySplit,
+}
+
+impl Classified {
+    /// Index of the workweek starting on `start`, if it has entries.
+    pub fn week_index(&self, start: NaiveDate) -> Option<usize> {
+        self.weeks.iter().position(|w| w.start == start)
+    }
+    pub fn total_hours(&self) -> Decimal {
+        self.weeks.iter().map(|w| w.hours).sum()
+    }
+}
+
+/// First day of the workweek containing `date`, for workweeks starting on `start`.
+pub fn workweek_start(date: NaiveDate, start: Weekday) -> NaiveDate {
+    let back = (date.weekday().num_days_from_monday() + 7 - start.num_days_from_monday()) % 7;
+    date.checked_sub_days(Days::new(u64::from(back)))
+        .unwrap_or(date)
+}
+
+/// Check a `job` label.
+pub fn validate_job(field_prefix: &str, job: Option<&str>) -> Result<(), CalcError> {
+    if let Some(j) = job
+        && j.chars().count() > MAX_JOB_LEN
+    {
+        return Err(CalcError::invalid(
+            format!("{field_prefix}.job"),
+            format!("longer than {MAX_JOB_LEN} characters"),
+        ));
+    }
+    Ok(())
+}
+
+/// Validate the time entries: period present and ordered, dates inside it, hours in [0, 24] and
+/// at most 24 per calendar day, rates and tips not negative, job labels short.
+pub fn validate_time_entries(req: &PaycheckRequest) -> Result<(), CalcError> {
+    let entries = &req.time_entries;
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let start = req
+        .period_start
+        .ok_or_else(|| CalcError::invalid("period_start", "required with time_entries"))?;
+    let end = req
+        .period_end
+        .ok_or_else(|| CalcError::invalid("period_end", "required with time_entries"))?;
+    if start > end {
+        return Err(CalcError::invalid(
+            "period_end",
+            format!("{end} is before period_start {start}"),
+        ));
+    }
+    for (i, e) in entries.iter().enumerate() {
+        if e.hours < Decimal::ZERO {
+            return Err(CalcError::invalid(
+                format!("time_entries[{i}].hours"),
+                "must not be negative",
+            ));
+        }
+        if e.hours > HOURS_PER_DAY {
+            return Err(CalcError::invalid(
+                format!("time_entries[{i}].hours"),
+                format!("{} hours is more than 24 in one entry", e.hours),
+            ));
+        }
+        if e.rate < Decimal::ZERO {
+            return Err(CalcError::invalid(
+                format!("time_entries[{i}].rate"),
+                "must not be negative",
+            ));
+        }
+        if e.date < start || e.date > end {
+            return Err(CalcError::invalid(
+                format!("time_entries[{i}].date"),
+                format!("{} is outside the pay period {start} to {end}", e.date),
+            ));
+        }
+        for (name, v) in [("cash_tips", e.cash_tips), ("charged_tips", e.charged_tips)] {
+            if v.is_some_and(|v| v < Decimal::ZERO) {
+                return Err(CalcError::invalid(
+                    format!("time_entries[{i}].{name}"),
+                    "must not be negative",
+                ));
+            }
+        }
+        if e.job.is_some() {
+            validate_job(&format!("time_entries[{i}]"), e.job.as_deref())?;
+        }
+    }
+    // At most 24 hours per calendar day: walk the entries in date order (input order within a
+    // day) and report the entry whose hours cross 24.
+    let order = date_order(entries);
+    let mut day: Option<NaiveDate> = None;
+    let mut sum = Decimal::ZERO;
+    for &i in &order {
+        let e = &entries[i];
+        if day != Some(e.date) {
+            day = Some(e.date);
+            sum = Decimal::ZERO;
+        }
+        sum += e.hours;
+        if sum > HOURS_PER_DAY {
+            return Err(CalcError::invalid(
+                format!("time_entries[{i}].hours"),
+                format!("entries on {} total {sum} hours, more than 24", e.date),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Entry indices sorted by date, input order kept within a day.
+fn date_order(entries: &[TimeEntry]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..entries.len()).collect();
+    order.sort_by_key(|&i| entries[i].date);
+    order
+}
+
+/// The part of the interval [from, from + h] that lies inside [lo, hi] (hi = None: unbounded).
+#[inline]
+fn overlap(from: Decimal, h: Decimal, lo: Decimal, hi: Option<Decimal>) -> Decimal {
+    let to = from + h;
+    let top = match hi {
+        Some(hi) => to.min(hi),
+        None => to,
+    };
+    (top - from.max(lo)).max(Decimal::ZERO)
+}
+
+/// Classify the (validated) time entries into regular, overtime and double-time hours.
+///
+/// `flsa_weekly_threshold` is the FLSA overtime threshold from the federal pack (40).
+pub fn classify(
+    entries: &[TimeEntry],
+    week_start_day: Weekday,
+    rules: OvertimeRules,
+    exempt: bool,
+    flsa_weekly_threshold: Decimal,
+) -> Classified {
+    let n = entries.len();
+    let order = date_order(entries);
+    let mut splits = vec![EntrySplit::default(); n];
+    let mut entry_week = vec![0usize; n];
+    let mut weeks: Vec<Workweek> = Vec::new();
+
+    // Group into weeks (order is by date, so each week is one contiguous run).
+    let mut pos = 0;
+    while pos < n {
+        let start = workweek_start(entries[order[pos]].date, week_start_day);
+        let mut end = pos;
+        let mut hours = Decimal::ZERO;
+        while end < n && workweek_start(entries[order[end]].date, week_start_day) == start {
+            hours += entries[order[end]].hours;
+            entry_week[order[end]] = weeks.len();
+            end += 1;
+        }
+        weeks.push(Workweek {
+            start,
+            hours,
+            totals: EntrySplit::default(),
+            first: pos,
+            end,
+            days: Vec::new(),
+        });
+        pos = end;
+    }
+
+    for w in &mut weeks {
+        let idx = &order[w.first..w.end];
+        if exempt {
+            for &i in idx {
+                splits[i].regular = entries[i].hours;
+            }
+        } else {
+            match rules {
+                OvertimeRules::Flsa => {
+                    let mut cum = Decimal::ZERO;
+                    for &i in idx {
+                        let h = entries[i].hours;
+                        let reg = overlap(cum, h, Decimal::ZERO, Some(flsa_weekly_threshold));
+                        splits[i] = EntrySplit {
+                            regular: reg,
+                            overtime: h - reg,
+                            double_time: Decimal::ZERO,
+                        };
+                        cum += h;
+                    }
+                }
+                OvertimeRules::California => classify_california(entries, idx, &mut splits),
+            }
+        }
+        // Per-day summary and week totals.
+        let seventh =
+            !exempt && rules == OvertimeRules::California && worked_all_seven(entries, idx);
+        let last = w.last_day();
+        for &i in idx {
+            let e = &entries[i];
+            let s = splits[i];
+            match w.days.last_mut() {
+                Some(d) if d.date == e.date => {
+                    d.hours += e.hours;
+                    add(&mut d.split, s);
+                }
+                _ => w.days.push(DayClass {
+                    date: e.date,
+                    hours: e.hours,
+                    split: s,
+                    seventh_day: seventh && e.date == last,
+                }),
+            }
+            add(&mut w.totals, s);
+        }
+    }
+    let mut totals = EntrySplit::default();
+    for w in &weeks {
+        add(&mut totals, w.totals);
+    }
+    Classified {
+        splits,
+        entry_week,
+        order,
+        weeks,
+        totals,
+    }
+}
+
+#[inline]
+fn add(a: &mut EntrySplit, b: EntrySplit) {
+    a.regular += b.regular;
+    a.overtime += b.overtime;
+    a.double_time += b.double_time;
+}
+
+/// Whether every one of the 7 days of the workweek has hours worked (`idx` is one week, by date).
+fn worked_all_seven(entries: &[TimeEntry], idx: &[usize]) -> bool {
+    let mut days = 0u8;
+    let mut prev: Option<NaiveDate> = None;
+    for &i in idx {
+        let e = &entries[i];
+        if e.hours > Decimal::ZERO && prev != Some(e.date) {
+            days += 1;
+            prev = Some(e.date);
+        }
+    }
+    days == 7
+}
+
+/// California: daily thresholds, the 7th consecutive workday, then the weekly rule on hours still
+/// classified regular. `idx` is one workweek's entries in date order.
+fn classify_california(entries: &[TimeEntry], idx: &[usize], splits: &mut [EntrySplit]) {
+    let seventh = worked_all_seven(entries, idx);
+    let last_date = idx.last().map(|&i| entries[i].date);
+    let zero = Decimal::ZERO;
+    let mut day: Option<NaiveDate> = None;
+    let mut cum = zero;
+    for &i in idx {
+        let e = &entries[i];
+        if day != Some(e.date) {
+            day = Some(e.date);
+            cum = zero;
+        }
+        let h = e.hours;
+        splits[i] = if seventh && Some(e.date) == last_date {
+            EntrySplit {
+                regular: zero,
+                overtime: overlap(cum, h, zero, Some(CA_DAILY_OVERTIME_HOURS)),
+                double_time: overlap(cum, h, CA_DAILY_OVERTIME_HOURS, None),
+            }
+        } else {
+            EntrySplit {
+                regular: overlap(cum, h, zero, Some(CA_DAILY_OVERTIME_HOURS)),
+                overtime: overlap(
+                    cum,
+                    h,
+                    CA_DAILY_OVERTIME_HOURS,
+                    Some(CA_DAILY_DOUBLE_TIME_HOURS),
+                ),
+                double_time: overlap(cum, h, CA_DAILY_DOUBLE_TIME_HOURS, None),
+            }
+        };
+        cum += h;
+    }
+    // Weekly: regular hours beyond 40 (counting only regular hours) become overtime.
+    let mut cum_reg = zero;
+    for &i in idx {
+        let s = &mut splits[i];
+        let keep = overlap(cum_reg, s.regular, zero, Some(CA_WEEKLY_OVERTIME_HOURS));
+        cum_reg += s.regular;
+        s.overtime += s.regular - keep;
+        s.regular = keep;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use rust_decimal::dec;
+
+    fn entries(start: &str, hours: &[&str]) -> Vec<TimeEntry> {
+        let s: NaiveDate = start.parse().unwrap();
+        hours
+            .iter()
+            .enumerate()
+            .map(|(i, h)| TimeEntry {
+                date: s + Days::new(i as u64),
+                hours: h.parse().unwrap(),
+                rate: dec!(20),
+                job: None,
+                cash_tips: None,
+                charged_tips: None,
+            })
+            .collect()
+    }
+
+    fn totals(e: &[TimeEntry], rules: OvertimeRules) -> (Decimal, Decimal, Decimal) {
+        let c = classify(e, Weekday::Mon, rules, false, dec!(40));
+        (c.totals.regular, c.totals.overtime, c.totals.double_time)
+    }
+
+    // 2025-03-03 is a Monday.
+
+    #[test]
+    fn w1_california_daily() {
+        let e = entries("2025-03-03", &["9", "10", "8", "12", "7"]);
+        assert_eq!(
+            totals(&e, OvertimeRules::California),
+            (dec!(39), dec!(7), dec!(0))
+        );
+        // Under the FLSA the same 46 hours are 40 + 6.
+        assert_eq!(
+            totals(&e, OvertimeRules::Flsa),
+            (dec!(40), dec!(6), dec!(0))
+        );
+    }
+
+    #[test]
+    fn w2_california_fourteen_hours() {
+        let e = entries("2025-03-03", &["14"]);
+        assert_eq!(
+            totals(&e, OvertimeRules::California),
+            (dec!(8), dec!(4), dec!(2))
+        );
+    }
+
+    #[test]
+    fn w2_split_across_two_entries_same_day() {
+        let mut e = entries("2025-03-03", &["6"]);
+        e.extend(entries("2025-03-03", &["8"]));
+        let c = classify(&e, Weekday::Mon, OvertimeRules::California, false, dec!(40));
+        assert_eq!(c.splits[0].regular, dec!(6));
+        assert_eq!(
+            c.splits[1],
+            EntrySplit {
+                regular: dec!(2),
+                overtime: dec!(4),
+                double_time: dec!(2)
+            }
+        );
+        assert_eq!(c.weeks[0].days.len(), 1);
+        assert_eq!(c.weeks[0].days[0].hours, dec!(14));
+    }
+
+    #[test]
+    fn w3_flsa_five_ten_hour_days() {
+        let e = entries("2025-03-03", &["10"; 5]);
+        assert_eq!(
+            totals(&e, OvertimeRules::Flsa),
+            (dec!(40), dec!(10), dec!(0))
+        );
+        let c = classify(&e, Weekday::Mon, OvertimeRules::Flsa, false, dec!(40));
+        // The overtime falls on the last day.
+        assert_eq!(c.splits[4].overtime, dec!(10));
+        assert_eq!(c.splits[3].overtime, dec!(0));
+    }
+
+    #[test]
+    fn w4_weeks_not_averaged() {
+        let mut e = entries("2025-03-03", &["10"; 5]);
+        e.extend(entries("2025-03-10", &["6"; 5]));
+        assert_eq!(
+            totals(&e, OvertimeRules::Flsa),
+            (dec!(70), dec!(10), dec!(0))
+        );
+        let c = classify(&e, Weekday::Mon, OvertimeRules::Flsa, false, dec!(40));
+        assert_eq!(c.weeks.len(), 2);
+        assert_eq!(c.weeks[0].hours, dec!(50));
+        assert_eq!(c.weeks[1].hours, dec!(30));
+    }
+
+    #[test]
+    fn california_weekly_rule_six_eight_hour_days() {
+        let e = entries("2025-03-03", &["8"; 6]);
+        assert_eq!(
+            totals(&e, OvertimeRules::California),
+            (dec!(40), dec!(8), dec!(0))
+        );
+    }
+
+    #[test]
+    fn california_weekly_rule_does_not_double_count() {
+        // 6 days: 10, 10, 10, 10, 6, 6 = 52 h: daily OT 8; regular 44 -> 40 + 4 weekly OT
+        // (the 8 daily-overtime hours are not counted again toward the 40).
+        let e = entries("2025-03-03", &["10", "10", "10", "10", "6", "6"]);
+        assert_eq!(
+            totals(&e, OvertimeRules::California),
+            (dec!(40), dec!(12), dec!(0))
+        );
+    }
+
+    #[test]
+    fn california_seventh_consecutive_day() {
+        // 7 × 9 h: days 1-6 give 48 regular + 6 OT; weekly rule moves 8 to OT; day 7: 8 OT + 1 DT.
+        let e = entries("2025-03-03", &["9"; 7]);
+        assert_eq!(
+            totals(&e, OvertimeRules::California),
+            (dec!(40), dec!(22), dec!(1))
+        );
+        let c = classify(&e, Weekday::Mon, OvertimeRules::California, false, dec!(40));
+        assert!(c.weeks[0].days[6].seventh_day);
+        assert_eq!(
+            c.splits[6],
+            EntrySplit {
+                regular: dec!(0),
+                overtime: dec!(8),
+                double_time: dec!(1)
+            }
+        );
+        // Seven days spanning two workweeks are not a 7th consecutive day in either.
+        let e = entries("2025-03-05", &["9"; 7]);
+        assert_eq!(
+            totals(&e, OvertimeRules::California),
+            (dec!(56), dec!(7), dec!(0))
+        );
+    }
+
+    #[test]
+    fn exempt_all_regular() {
+        let e = entries("2025-03-03", &["14"; 5]);
+        let c = classify(&e, Weekday::Mon, OvertimeRules::California, true, dec!(40));
+        assert_eq!(
+            c.totals,
+            EntrySplit {
+                regular: dec!(70),
+                ..Default::default()
+            }
+        );
+    }
+
+    #[test]
+    fn workweek_start_day() {
+        let d: NaiveDate = "2025-03-05".parse().unwrap(); // Wednesday
+        assert_eq!(workweek_start(d, Weekday::Mon).to_string(), "2025-03-03");
+        assert_eq!(workweek_start(d, Weekday::Sun).to_string(), "2025-03-02");
+        assert_eq!(workweek_start(d, Weekday::Wed).to_string(), "2025-03-05");
+        assert_eq!(workweek_start(d, Weekday::Thu).to_string(), "2025-02-27");
+        // Sunday-start weeks: Sat 03-08 and Sun 03-09 fall in different weeks.
+        let e = entries("2025-03-03", &["10"; 7]);
+        let c = classify(&e, Weekday::Sun, OvertimeRules::Flsa, false, dec!(40));
+        assert_eq!(c.weeks.len(), 2);
+        assert_eq!(c.weeks[0].hours, dec!(60));
+        assert_eq!(c.totals.overtime, dec!(20));
+    }
+
+    fn req(entries: serde_json::Value) -> PaycheckRequest {
+        crate::parse_request(
+            &serde_json::json!({
+                "pay_date": "2025-03-14", "pay_frequency": "weekly", "work_state": "TX",
+                "period_start": "2025-03-03", "period_end": "2025-03-09",
+                "time_entries": entries
+            })
+            .to_string(),
+        )
+        .unwrap()
+    }
+
+    fn err_field(r: &PaycheckRequest) -> String {
+        validate_time_entries(r).unwrap_err().field().to_owned()
+    }
+
+    #[test]
+    fn validation_names_the_field() {
+        use serde_json::json;
+        let e = |d: &str, h: &str| json!({"date": d, "hours": h, "rate": "15"});
+        assert!(validate_time_entries(&req(json!([e("2025-03-03", "8")]))).is_ok());
+        assert_eq!(
+            err_field(&req(json!([e("2025-03-03", "8"), e("2025-03-04", "-1")]))),
+            "time_entries[1].hours"
+        );
+        assert_eq!(
+            err_field(&req(json!([e("2025-03-03", "24.5")]))),
+            "time_entries[0].hours"
+        );
+        assert_eq!(
+            err_field(&req(json!([
+                e("2025-03-03", "12"),
+                e("2025-03-04", "12"),
+                e("2025-03-03", "12.5")
+            ]))),
+            "time_entries[2].hours"
+        );
+        assert_eq!(
+            err_field(&req(json!([e("2025-03-10", "8")]))),
+            "time_entries[0].date"
+        );
+        assert_eq!(
+            err_field(&req(
+                json!([{"date": "2025-03-03", "hours": "8", "rate": "-1"}])
+            )),
+            "time_entries[0].rate"
+        );
+        assert_eq!(
+            err_field(&req(
+                json!([{"date": "2025-03-03", "hours": "8", "rate": "15", "job": "x".repeat(65)}])
+            )),
+            "time_entries[0].job"
+        );
+        assert_eq!(
+            err_field(&req(
+                json!([{"date": "2025-03-03", "hours": "8", "rate": "15", "cash_tips": "-1.00"}])
+            )),
+            "time_entries[0].cash_tips"
+        );
+        let mut r = req(json!([e("2025-03-03", "8")]));
+        r.period_start = None;
+        assert_eq!(err_field(&r), "period_start");
+        let mut r = req(json!([e("2025-03-03", "8")]));
+        r.period_end = None;
+        assert_eq!(err_field(&r), "period_end");
+        let mut r = req(json!([e("2025-03-03", "8")]));
+        r.period_end = Some("2025-03-01".parse().unwrap());
+        assert_eq!(err_field(&r), "period_end");
+    }
+}

@@ -27,7 +27,9 @@ impl StateCode {
             let b = s.as_bytes();
             Ok(StateCode([b[0], b[1]]))
         } else {
-            Err(format!("{s:?} is not a US state code (two capital letters, e.g. \"CA\")"))
+            Err(format!(
+                "{s:?} is not a US state code (two capital letters, e.g. \"CA\")"
+            ))
         }
     }
     pub fn as_str(&self) -> &'static str {
@@ -153,7 +155,11 @@ pub struct EmployeeProfile {
     #[serde(default)]
     pub workweek_start: WeekdayName,
     /// A local minimum wage above the state's (city or county ordinance), per hour.
-    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_dec_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub minimum_wage: Option<Decimal>,
 }
 
@@ -168,10 +174,18 @@ pub struct TimeEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
     /// Cash tips the employee kept, reported for this shift.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub cash_tips: Option<Decimal>,
     /// Card tips paid out through payroll for this shift.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub charged_tips: Option<Decimal>,
 }
 
@@ -241,17 +255,37 @@ impl EarningType {
 pub struct EarningInput {
     #[serde(rename = "type")]
     pub kind: EarningType,
-    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_dec_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub hours: Option<Decimal>,
-    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_dec_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rate: Option<Decimal>,
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<Decimal>,
     /// Salary: the annual amount, divided by the periods per year.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub annual_amount: Option<Decimal>,
     /// Retro pay: the old rate; the line pays hours × (rate − previous_rate).
-    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_dec_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub previous_rate: Option<Decimal>,
     /// The day it was earned (places tips and bonuses in a workweek).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -316,16 +350,32 @@ pub struct FederalW4 {
     #[serde(default)]
     pub multiple_jobs: bool,
     /// Step 3 (2020+ form), annual.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub dependents_amount: Option<Decimal>,
     /// Step 4(a) (2020+ form), annual.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub other_income: Option<Decimal>,
     /// Step 4(b) (2020+ form), annual.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub deductions: Option<Decimal>,
     /// Step 4(c) (2020+) or line 6 (2019-), per pay period.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub extra_withholding: Option<Decimal>,
     /// 2019-or-earlier form only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -350,7 +400,11 @@ pub struct StateW4 {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_allowances: Option<u32>,
     /// Extra amount per pay period.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub extra_withholding: Option<Decimal>,
     #[serde(default)]
     pub exempt: bool,
@@ -367,6 +421,7 @@ pub enum DeductionType {
     #[serde(rename = "457b")]
     B457,
     /// Pre-tax, section 125 cafeteria plan premium: reduces income-tax and FICA wages.
+    #[serde(rename = "section_125")]
     Section125,
     /// Health FSA (section 125).
     Fsa,
@@ -445,16 +500,32 @@ pub struct DeductionInput {
     #[serde(rename = "type")]
     pub kind: DeductionType,
     /// Fixed amount per pay period.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<Decimal>,
     /// Or a percentage of gross wages (e.g. "5" for 5%).
-    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_dec_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub percent: Option<Decimal>,
     /// An annual cap set by the plan (the statutory cap applies anyway).
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub annual_limit: Option<Decimal>,
     /// Taken so far this year for this deduction (for caps other than 401(k), which uses `ytd.401k`).
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub ytd: Option<Decimal>,
     /// HSA only: self-only or family coverage (default self-only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -487,19 +558,39 @@ pub struct GarnishmentInput {
     #[serde(rename = "type")]
     pub kind: GarnishmentType,
     /// Amount ordered per pay period (for a tax levy: leave out to take all above the exempt amount).
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<Decimal>,
     /// Or a percentage of disposable earnings.
-    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_dec_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub percent: Option<Decimal>,
     /// Child support: the CCPA limit that applies (50, 55, 60 or 65; default 50).
-    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_dec_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub limit_percent: Option<Decimal>,
     /// Tax levy: the amount exempt per pay period (IRS Pub 1494 table for the employee).
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exempt_amount: Option<Decimal>,
     /// Processing fee per pay period allowed by the order or state law.
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub fee: Option<Decimal>,
     /// The caller's reference for the order (case number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -514,23 +605,60 @@ fn is_zero(d: &Decimal) -> bool {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ytd {
-    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "de_money",
+        skip_serializing_if = "is_zero"
+    )]
     pub gross: Decimal,
-    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "de_money",
+        skip_serializing_if = "is_zero"
+    )]
     pub fit_wages: Decimal,
-    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "de_money",
+        skip_serializing_if = "is_zero"
+    )]
     pub social_security_wages: Decimal,
-    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "de_money",
+        skip_serializing_if = "is_zero"
+    )]
     pub medicare_wages: Decimal,
-    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "de_money",
+        skip_serializing_if = "is_zero"
+    )]
     pub futa_wages: Decimal,
-    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "de_money",
+        skip_serializing_if = "is_zero"
+    )]
     pub sui_wages: Decimal,
-    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "de_money",
+        skip_serializing_if = "is_zero"
+    )]
     pub sdi_wages: Decimal,
-    #[serde(default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    #[serde(
+        default,
+        deserialize_with = "de_money",
+        skip_serializing_if = "is_zero"
+    )]
     pub supplemental: Decimal,
-    #[serde(rename = "401k", default, deserialize_with = "de_money", skip_serializing_if = "is_zero")]
+    #[serde(
+        rename = "401k",
+        default,
+        deserialize_with = "de_money",
+        skip_serializing_if = "is_zero"
+    )]
     pub k401: Decimal,
 }
 
@@ -538,12 +666,24 @@ pub struct Ytd {
 #[serde(deny_unknown_fields)]
 pub struct EmployerSettings {
     /// SUI employer rate for the work state, as a fraction (e.g. "0.034").
-    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_dec_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sui_rate: Option<Decimal>,
-    #[serde(default, deserialize_with = "de_money_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_money_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub sui_wage_base: Option<Decimal>,
     /// FUTA credit reduction for the work state, as a fraction (e.g. "0.009" for California 2024).
-    #[serde(default, deserialize_with = "de_dec_opt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "de_dec_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub futa_credit_reduction: Option<Decimal>,
 }
 
@@ -589,13 +729,19 @@ pub fn parse_request(json: &str) -> Result<PaycheckRequest, crate::CalcError> {
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let field = if path == "." { "request".to_owned() } else { path };
+            let field = if path == "." {
+                "request".to_owned()
+            } else {
+                path
+            };
             let msg = inner.to_string();
             // serde_json appends " at line L column C"; keep it only for syntax errors.
             let msg = if inner.is_syntax() || inner.is_eof() {
                 msg
             } else {
-                msg.rsplit_once(" at line ").map(|(m, _)| m.to_owned()).unwrap_or(msg)
+                msg.rsplit_once(" at line ")
+                    .map(|(m, _)| m.to_owned())
+                    .unwrap_or(msg)
             };
             Err(crate::CalcError::invalid(field, msg))
         }
