@@ -191,6 +191,7 @@ pub const STATE_FILES: &[(&str, &str)] = pack_files!(
     "states/sd-2026.toml",
     "states/tn-2025.toml",
     "states/tn-2026.toml",
+    "states/tx-2024.toml",
     "states/tx-2025.toml",
     "states/tx-2026.toml",
     "states/wa-2025.toml",
