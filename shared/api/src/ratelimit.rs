@@ -1,0 +1,2 @@
+//! Per-tenant rate limits. (Placeholder: being written.)
+pub struct RateLimiter;

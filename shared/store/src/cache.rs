@@ -1,0 +1,2 @@
+//! Two-level cache. (Placeholder: being written.)
+pub struct Cache;

@@ -1,0 +1,2 @@
+//! AES-256-GCM field encryption. (Placeholder: being written.)
+pub struct DataKey;

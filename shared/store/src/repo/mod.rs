@@ -1,0 +1,3 @@
+//! Repositories: one module per resource, every function tenant-scoped through a `TenantTx`.
+
+pub mod tenants;
