@@ -37,3 +37,22 @@ pub struct AppState {
 }
 
 pub type SharedState = Arc<AppState>;
+
+impl AppState {
+    pub fn new(
+        db: Db,
+        jwt: JwtConfig,
+        data_key: DataKey,
+        redis: Option<redis::aio::ConnectionManager>,
+        settings: Settings,
+    ) -> AppState {
+        AppState {
+            db,
+            jwt,
+            data_key,
+            cache: Cache::new(redis.clone()),
+            limiter: RateLimiter::new(redis),
+            settings,
+        }
+    }
+}

@@ -518,8 +518,9 @@ mod tests {
 
     #[test]
     fn tax_levy_exempt_amount_and_priority() {
-        // Support 300, then the levy takes everything above 500 of the 1,200 left; creditor gets nothing
-        // in cash even though its CCPA room is 25% × 1,500 − 300 = 75.
+        // Support 300, then the levy takes everything above 500 of the 1,200 left (700); the
+        // creditor's CCPA room is 25% × 1,500 − 300 support = 75 (the levy is outside the CCPA
+        // aggregate), and 500 of cash is left, so it takes 75.
         let (l, t) = run(
             json!([
                 {"type": "creditor", "amount": "100.00"},
