@@ -15,8 +15,10 @@ pub mod money;
 pub mod request;
 pub mod response;
 pub mod rules;
+pub mod schedule;
 pub mod state;
 pub mod trace;
+pub mod validate;
 
 pub use calc::{calculate, calculate_json};
 pub use error::CalcError;

@@ -1,0 +1,1 @@
+//! Pay schedules: period generation from frequency, anchor and pay-date offset. (Placeholder.)

@@ -1,0 +1,1 @@
+//! Validation of identifiers: ABA routing numbers, SSNs, EINs. (Placeholder.)
