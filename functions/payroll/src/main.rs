@@ -1,1 +1,21 @@
-fn main() {}
+//! `payroll`: the payroll engine's command-line binary. The logic lives in the modules; this file
+//! only parses the command line and turns the outcome into an exit code.
+
+mod batch;
+mod calc;
+mod cli;
+mod failure;
+mod generate;
+mod io;
+mod rng;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match cli::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => f.report(),
+    }
+}

@@ -1,0 +1,116 @@
+//! The command line: `payroll <command>`. Each subcommand has its own module; later ones
+//! (`serve`, `worker`, `scheduler`, `backup`, `restore`, `migrate`) slot into `Command`.
+
+use crate::failure::Failure;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const ABOUT: &str = "US payroll engine: calculates paychecks (earnings, taxes, deductions, \
+garnishments, net pay) from a JSON request, with a line-by-line trace.";
+
+const AFTER_HELP: &str = "\
+Exit codes: 0 success; 2 invalid input (bad JSON, missing or invalid field, unsupported state, no
+rule pack for the pay date, unreadable file, bad arguments); 1 internal error.
+
+Examples:
+  payroll calc examples/ca-tipped-server-overtime.json --pretty
+  payroll generate --count 100000 --seed 7 --output requests.jsonl
+  payroll calc --batch requests.jsonl --output results.jsonl";
+
+#[derive(Debug, Parser)]
+#[command(name = "payroll", version, about = ABOUT, after_help = AFTER_HELP)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Calculate one paycheck (JSON in, JSON out), or many with --batch (JSON Lines).
+    Calc(CalcArgs),
+    /// Write N realistic, varied, valid paycheck requests as JSON Lines (for benchmarks and tests).
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Single mode: reads one request (a JSON object) and prints the result as one line of JSON
+(--pretty: indented). On invalid input nothing is printed on stdout, exactly one line
+`error: <field>: <message>` goes to stderr, and the exit code is 2 (1 for an internal error).
+
+Batch mode (--batch): one request per line in, one result per line out, in input order,
+computed in parallel. Blank lines are skipped (input line numbers are kept). A bad line does not
+stop the batch: its output line is
+  {\"line\": N, \"error\": {\"code\": ..., \"field\": ..., \"message\": ...}}
+and `line N: error: <field>: <message>` goes to stderr. Exit code 2 at the end if any line was
+invalid, 1 if any line hit an internal error, else 0.
+
+The request contract: docs/ARCHITECTURE.md and the files in examples/.")]
+pub struct CalcArgs {
+    /// The request file (a JSON object; with --batch, JSON Lines). `-` or none: standard input.
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+
+    /// Read one request per line and write one result per line (JSON Lines).
+    #[arg(long)]
+    pub batch: bool,
+
+    /// Write the output to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "OUT")]
+    pub output: Option<PathBuf>,
+
+    /// Indent the JSON result (single mode only).
+    #[arg(long, conflicts_with = "batch")]
+    pub pretty: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// How many requests to write.
+    #[arg(long, short = 'n', value_name = "N")]
+    pub count: u64,
+
+    /// Seed of the generator: the same seed and count give byte-identical output.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+pub fn run(cli: Cli) -> Result<(), Failure> {
+    match cli.command {
+        Command::Calc(a) if a.batch => crate::batch::run(&a),
+        Command::Calc(a) => crate::calc::run(&a),
+        Command::Generate(a) => crate::generate::run(&a),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn batch_takes_the_file_positionally() {
+        let cli = Cli::try_parse_from(["payroll", "calc", "--batch", "in.jsonl", "--output", "o"])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let Command::Calc(a) = cli.command else {
+            panic!("not calc")
+        };
+        assert!(a.batch);
+        assert_eq!(a.file, Some(PathBuf::from("in.jsonl")));
+        assert_eq!(a.output, Some(PathBuf::from("o")));
+    }
+
+    #[test]
+    fn pretty_conflicts_with_batch() {
+        assert!(Cli::try_parse_from(["payroll", "calc", "--batch", "--pretty", "x"]).is_err());
+    }
+}
