@@ -729,7 +729,7 @@ pub fn parse_request(json: &str) -> Result<PaycheckRequest, crate::CalcError> {
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
-            let field = if path == "." {
+            let field = if path == "." || path == "?" || path.starts_with('[') {
                 "request".to_owned()
             } else {
                 path

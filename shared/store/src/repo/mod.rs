@@ -1,3 +1,6 @@
 //! Repositories: one module per resource, every function tenant-scoped through a `TenantTx`.
 
+pub mod company;
+pub mod locations;
+pub mod schedules;
 pub mod tenants;
