@@ -34,27 +34,28 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     }
 }
 
-/// Parse JSON with the failing field's path in the error.
+/// Parse JSON; a value of the wrong shape answers 422 naming the field's path (`entries[3].hours`).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error_free(de)
-}
-
-fn serde_path_to_error_free<'de, T: DeserializeOwned>(
-    de: &mut serde_json::Deserializer<serde_json::de::SliceRead<'de>>,
-) -> Result<T, ApiError> {
-    match T::deserialize(de) {
+    match serde_path_to_error::deserialize::<_, T>(de) {
         Ok(v) => Ok(v),
-        Err(e) if e.is_syntax() || e.is_eof() => {
-            Err(ApiError::bad_request(format!("the body is not valid JSON: {e}")))
-        }
         Err(e) => {
-            let msg = e.to_string();
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(ApiError::bad_request(format!("the body is not valid JSON: {inner}")));
+            }
+            let msg = inner.to_string();
             let msg = msg
                 .rsplit_once(" at line ")
                 .map(|(m, _)| m.to_owned())
                 .unwrap_or(msg);
-            Err(ApiError::validation(field_of(&msg), msg))
+            let field = if path == "." || path == "?" {
+                field_of(&msg)
+            } else {
+                path
+            };
+            Err(ApiError::validation(field, msg))
         }
     }
 }

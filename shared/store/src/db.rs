@@ -96,21 +96,21 @@ impl TenantTx {
     }
 
     pub async fn commit(mut self) -> Result<(), StoreError> {
-        if let Some(c) = self.client.take() {
-            if let Err(e) = c.batch_execute("COMMIT").await {
-                let _ = Object::take(c);
-                return Err(e.into());
-            }
+        if let Some(c) = self.client.take()
+            && let Err(e) = c.batch_execute("COMMIT").await
+        {
+            let _ = Object::take(c);
+            return Err(e.into());
         }
         Ok(())
     }
 
     pub async fn rollback(mut self) -> Result<(), StoreError> {
-        if let Some(c) = self.client.take() {
-            if let Err(e) = c.batch_execute("ROLLBACK").await {
-                let _ = Object::take(c);
-                return Err(e.into());
-            }
+        if let Some(c) = self.client.take()
+            && let Err(e) = c.batch_execute("ROLLBACK").await
+        {
+            let _ = Object::take(c);
+            return Err(e.into());
         }
         Ok(())
     }

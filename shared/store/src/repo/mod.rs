@@ -4,3 +4,6 @@ pub mod company;
 pub mod locations;
 pub mod schedules;
 pub mod tenants;
+pub mod employee_items;
+pub mod employees;
+pub mod time_entries;
