@@ -2,6 +2,7 @@
 //! name the failing field path. Pure functions; the HTTP API maps the errors to 422 responses.
 
 use crate::CalcError;
+use crate::request::{StateCode, StateW4};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
@@ -43,13 +44,17 @@ pub fn aba_routing(s: &str) -> Result<(), IdError> {
         .enumerate()
         .map(|(i, v)| u32::from(*v) * [3, 7, 1][i % 3])
         .sum();
-    if sum % 10 != 0 {
-        return Err(IdError("is not a valid ABA routing number (checksum failed)"));
+    if !sum.is_multiple_of(10) {
+        return Err(IdError(
+            "is not a valid ABA routing number (checksum failed)",
+        ));
     }
     // The first two digits are a Federal Reserve routing symbol: 00-12, 21-32, 61-72, 80.
     let prefix = d[0] * 10 + d[1];
     if !matches!(prefix, 0..=12 | 21..=32 | 61..=72 | 80) {
-        return Err(IdError("is not a valid ABA routing number (unknown prefix)"));
+        return Err(IdError(
+            "is not a valid ABA routing number (unknown prefix)",
+        ));
     }
     Ok(())
 }
@@ -66,10 +71,14 @@ pub fn normalize_ssn(s: &str) -> Result<String, IdError> {
         ));
     }
     if d[3] == 0 && d[4] == 0 {
-        return Err(IdError("is not a valid SSN (group number 00 is never issued)"));
+        return Err(IdError(
+            "is not a valid SSN (group number 00 is never issued)",
+        ));
     }
     if d[5..].iter().all(|v| *v == 0) {
-        return Err(IdError("is not a valid SSN (serial number 0000 is never issued)"));
+        return Err(IdError(
+            "is not a valid SSN (serial number 0000 is never issued)",
+        ));
     }
     Ok(d.iter().map(|v| char::from(b'0' + v)).collect())
 }
@@ -86,7 +95,9 @@ pub fn normalize_ein(s: &str) -> Result<String, IdError> {
         .ok_or(IdError("must be 9 digits, as 12-3456789 or 123456789"))?;
     let prefix = d[0] * 10 + d[1];
     if INVALID_EIN_PREFIXES.contains(&prefix) {
-        return Err(IdError("is not a valid EIN (the IRS does not assign this prefix)"));
+        return Err(IdError(
+            "is not a valid EIN (the IRS does not assign this prefix)",
+        ));
     }
     let text: String = d.iter().map(|v| char::from(b'0' + v)).collect();
     Ok(format!("{}-{}", &text[..2], &text[2..]))
@@ -100,6 +111,38 @@ pub fn account_number(s: &str) -> Result<(), IdError> {
     } else {
         Err(IdError("must be 4 to 17 digits"))
     }
+}
+
+/// A state withholding certificate as stored on a tax profile: the filing statuses the state
+/// calculations accept and a sane number of allowances. Errors name `state_w4.<ST>.<field>`.
+pub fn state_w4(state: StateCode, w4: &StateW4) -> Result<(), CalcError> {
+    let f = |name: &str| format!("state_w4.{state}.{name}");
+    if let Some(s) = w4.filing_status.as_deref()
+        && !matches!(s, "single" | "married" | "head_of_household")
+    {
+        return Err(CalcError::invalid(
+            f("filing_status"),
+            "use single, married or head_of_household",
+        ));
+    }
+    for (name, v) in [
+        ("allowances", w4.allowances),
+        ("additional_allowances", w4.additional_allowances),
+    ] {
+        if v.is_some_and(|n| n > 99) {
+            return Err(CalcError::invalid(f(name), "must be at most 99"));
+        }
+    }
+    if w4
+        .extra_withholding
+        .is_some_and(|d| d < rust_decimal::Decimal::ZERO)
+    {
+        return Err(CalcError::invalid(
+            f("extra_withholding"),
+            "must not be negative",
+        ));
+    }
+    Ok(())
 }
 
 /// Deserialize a JSON value into `T`; an error names the failing field path
@@ -136,15 +179,28 @@ mod tests {
         assert_eq!(aba_routing("322271627"), Ok(())); // Chase CA
         assert_eq!(
             aba_routing("021000022"),
-            Err(IdError("is not a valid ABA routing number (checksum failed)"))
+            Err(IdError(
+                "is not a valid ABA routing number (checksum failed)"
+            ))
         );
-        assert_eq!(aba_routing("12345678"), Err(IdError("must be exactly 9 digits")));
-        assert_eq!(aba_routing("02100002a"), Err(IdError("must be exactly 9 digits")));
-        assert_eq!(aba_routing("0210000210"), Err(IdError("must be exactly 9 digits")));
+        assert_eq!(
+            aba_routing("12345678"),
+            Err(IdError("must be exactly 9 digits"))
+        );
+        assert_eq!(
+            aba_routing("02100002a"),
+            Err(IdError("must be exactly 9 digits"))
+        );
+        assert_eq!(
+            aba_routing("0210000210"),
+            Err(IdError("must be exactly 9 digits"))
+        );
         // Checksum holds (3·(9+0+0) + 7·(9+0+0) + 1·(0+0+0) = 90) but 99 is no routing symbol.
         assert_eq!(
             aba_routing("990000000"),
-            Err(IdError("is not a valid ABA routing number (unknown prefix)"))
+            Err(IdError(
+                "is not a valid ABA routing number (unknown prefix)"
+            ))
         );
     }
 
@@ -191,6 +247,25 @@ mod tests {
         assert!(account_number("1234-5678").is_err());
     }
 
+    #[test]
+    fn state_certificates() {
+        let ca = StateCode::parse("CA").unwrap();
+        let w4 = |v: serde_json::Value| serde_json::from_value::<StateW4>(v).unwrap();
+        assert!(
+            state_w4(
+                ca,
+                &w4(serde_json::json!({"filing_status": "married", "allowances": 2}))
+            )
+            .is_ok()
+        );
+        let e = state_w4(ca, &w4(serde_json::json!({"filing_status": "widow"}))).unwrap_err();
+        assert_eq!(e.field(), "state_w4.CA.filing_status");
+        let e = state_w4(ca, &w4(serde_json::json!({"allowances": 100}))).unwrap_err();
+        assert_eq!(e.field(), "state_w4.CA.allowances");
+        let e = state_w4(ca, &w4(serde_json::json!({"extra_withholding": "-1.00"}))).unwrap_err();
+        assert_eq!(e.field(), "state_w4.CA.extra_withholding");
+    }
+
     #[derive(serde::Deserialize, Debug)]
     #[serde(deny_unknown_fields)]
     #[allow(dead_code)]
@@ -210,11 +285,18 @@ mod tests {
         let f = |v: serde_json::Value| from_json_value::<Sample>(v).unwrap_err().field().to_owned();
         assert_eq!(f(serde_json::json!({"inner": {"n": 1}})), "name");
         assert_eq!(f(serde_json::json!({"name": "a", "inner": {}})), "inner.n");
-        assert_eq!(f(serde_json::json!({"name": "a", "inner": {"n": "x"}})), "inner.n");
+        assert_eq!(
+            f(serde_json::json!({"name": "a", "inner": {"n": "x"}})),
+            "inner.n"
+        );
         assert_eq!(f(serde_json::json!({"name": 5, "inner": {"n": 1}})), "name");
-        assert_eq!(f(serde_json::json!({"name": "a", "inner": {"n": 1}, "zz": 1})), "zz");
+        assert_eq!(
+            f(serde_json::json!({"name": "a", "inner": {"n": 1}, "zz": 1})),
+            "zz"
+        );
         assert_eq!(f(serde_json::json!("text")), "body");
-        let ok: Sample = from_json_value(serde_json::json!({"name": "a", "inner": {"n": 2}})).unwrap();
+        let ok: Sample =
+            from_json_value(serde_json::json!({"name": "a", "inner": {"n": 2}})).unwrap();
         assert_eq!(ok.inner.n, 2);
     }
 }
