@@ -1,1 +1,6 @@
-fn main() {}
+//! AWS Lambda function serving the `time` endpoint group of the payroll API (behind API Gateway's
+//! HttpApi). Outside Lambda the same binary serves the group as a plain HTTP server on PORT.
+
+fn main() -> std::process::ExitCode {
+    payroll_api::function::main_for(&[payroll_api::Group::Time])
+}
