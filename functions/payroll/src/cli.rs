@@ -30,6 +30,50 @@ pub enum Command {
     Calc(CalcArgs),
     /// Write N realistic, varied, valid paycheck requests as JSON Lines (for benchmarks and tests).
     Generate(GenerateArgs),
+    /// Apply database migrations (DATABASE_URL).
+    Migrate,
+    /// Serve the HTTP API on PORT (default 8000): every route, graceful shutdown on SIGTERM.
+    Serve,
+    /// Manage tenants (employers).
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Print a signed bearer token (PAYROLL_JWT_SECRET) for a tenant and role.
+    Token(TokenArgs),
+    /// Load the demo restaurant group (a new tenant unless --tenant is given); prints the tenant id.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant; prints its id.
+    Create {
+        /// The employer's name.
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// The tenant id.
+    #[arg(long)]
+    pub tenant: uuid::Uuid,
+    /// payroll_admin, payroll_manager, payroll_clerk or employee.
+    #[arg(long)]
+    pub role: String,
+    /// The employee id (required for the employee role).
+    #[arg(long)]
+    pub employee: Option<uuid::Uuid>,
+    /// Lifetime in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub ttl: i64,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Load into this existing tenant instead of creating one.
+    #[arg(long)]
+    pub tenant: Option<uuid::Uuid>,
 }
 
 #[derive(Debug, Args)]
@@ -84,6 +128,11 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Calc(a) if a.batch => crate::batch::run(&a),
         Command::Calc(a) => crate::calc::run(&a),
         Command::Generate(a) => crate::generate::run(&a),
+        Command::Migrate => crate::server::migrate(),
+        Command::Serve => crate::server::serve(),
+        Command::Tenant(TenantCommand::Create { name }) => crate::server::tenant_create(&name),
+        Command::Token(a) => crate::server::token(a.tenant, &a.role, a.employee, a.ttl),
+        Command::Demo(a) => crate::server::demo(a.tenant),
     }
 }
 

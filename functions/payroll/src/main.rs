@@ -4,10 +4,12 @@
 mod batch;
 mod calc;
 mod cli;
+mod demo;
 mod failure;
 mod generate;
 mod io;
 mod rng;
+mod server;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -14,6 +14,8 @@ pub mod routes;
 pub mod runtime;
 pub mod state;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use error::{ApiError, ApiResult};
 pub use routes::Group;
