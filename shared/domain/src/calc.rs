@@ -261,9 +261,7 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
 
     // Cash tips: taxed above, but already paid; offset so net pay is the cash this check pays.
     let mut deduction_lines: Vec<DeductionLine> = pre.lines;
-    let mut traces: Vec<LineTrace> = earn.traces;
-    traces.extend(pre.traces);
-    if cash_tips > z {
+    let cash_tips_trace = (cash_tips > z).then(|| {
         deduction_lines.push(DeductionLine {
             kind: DeductionType::CashTipsPaid,
             pre_tax: false,
@@ -275,8 +273,8 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
             "explanation",
             "cash tips are wages for tax but the employee already holds them",
         );
-        traces.push(t);
-    }
+        t
+    });
 
     // 5. Garnishments (priority over voluntary deductions), then post-tax deductions.
     let after_taxes = cash - pretax_total - ee_tax_total;
@@ -293,15 +291,6 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     let (post_lines, post_traces) =
         deductions::post_tax(req, fed, wages, (after_taxes - garn_total).max(z))?;
     deduction_lines.extend(post_lines);
-
-    for (_, t) in &employee_taxes {
-        traces.push(t.clone());
-    }
-    for (_, t) in &employer_taxes {
-        traces.push(t.clone());
-    }
-    traces.extend(g_traces);
-    traces.extend(post_traces);
 
     // 6. Net pay, employer cost, YTD.
     let ded_total: Decimal = deduction_lines.iter().map(|d| d.amount).sum();
@@ -332,9 +321,25 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         k401: y.k401 + deferrals,
     };
 
+    // Lines and traces, moved (not copied) into the result, traces in pipeline order.
+    let mut traces: Vec<LineTrace> = earn.traces;
+    traces.reserve_exact(
+        pre.traces.len()
+            + 1
+            + employee_taxes.len()
+            + employer_taxes.len()
+            + g_traces.len()
+            + post_traces.len(),
+    );
+    traces.extend(pre.traces);
+    traces.extend(cash_tips_trace);
     let mut taxes: Vec<TaxLine> = Vec::with_capacity(employee_taxes.len() + employer_taxes.len());
-    taxes.extend(employee_taxes.into_iter().map(|(l, _)| l));
-    taxes.extend(employer_taxes.into_iter().map(|(l, _)| l));
+    for (l, t) in employee_taxes.into_iter().chain(employer_taxes) {
+        taxes.push(l);
+        traces.push(t);
+    }
+    traces.extend(g_traces);
+    traces.extend(post_traces);
 
     let result = PaycheckResult {
         pay_date: req.pay_date,

@@ -14,8 +14,6 @@ use crate::rules::{FederalPack, Param};
 use crate::trace::LineTrace;
 use rust_decimal::Decimal;
 use rust_decimal::dec;
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 #[derive(Debug, Default)]
 pub struct PreTaxOutcome {
@@ -132,6 +130,9 @@ fn rule_for(kind: DeductionType) -> &'static str {
     }
 }
 
+/// Number of `DeductionType` variants.
+const KINDS: usize = DeductionType::CashTipsPaid as usize + 1;
+
 /// Running state while the deductions of one paycheck are taken in input order.
 struct Taker<'a> {
     req: &'a PaycheckRequest,
@@ -141,18 +142,15 @@ struct Taker<'a> {
     cash_left: Option<Decimal>,
     /// 401(k) + 403(b) + Roth 401(k) taken in this paycheck so far (402(g) shared room).
     deferrals_402g: Decimal,
-    /// Taken in this paycheck so far, per type.
-    by_kind: BTreeMap<DeductionType, Decimal>,
+    /// Taken in this paycheck so far, per type (indexed by `DeductionType as usize`).
+    by_kind: [Decimal; KINDS],
 }
 
 impl Taker<'_> {
     fn take(&mut self, i: usize, d: &DeductionInput) -> (DeductionLine, LineTrace) {
         let z = zero();
-        let mut t = LineTrace::new(
-            Cow::Owned(format!("deduction:{}", d.kind.as_str())),
-            rule_for(d.kind),
-        )
-        .pack(self.fed.header.id.as_str());
+        let mut t =
+            LineTrace::new(d.kind.trace_line(), rule_for(d.kind)).pack(self.fed.header.id.as_str());
         t.input("index", Decimal::from(i as u64));
         // Requested amount: fixed, or percent of wages rounded once to cents.
         let requested = match (d.amount, d.percent) {
@@ -170,7 +168,7 @@ impl Taker<'_> {
 
         let mut cap = requested;
         let mut reason: Option<&'static str> = None;
-        let this_kind = self.by_kind.get(&d.kind).copied().unwrap_or(z);
+        let this_kind = self.by_kind.get(d.kind as usize).copied().unwrap_or(z);
         let deferral_402g = d.kind.is_elective_deferral();
 
         // Statutory annual limit.
@@ -241,7 +239,9 @@ impl Taker<'_> {
         if deferral_402g {
             self.deferrals_402g += taken;
         }
-        *self.by_kind.entry(d.kind).or_insert(z) += taken;
+        if let Some(k) = self.by_kind.get_mut(d.kind as usize) {
+            *k += taken;
+        }
         let line = DeductionLine {
             kind: d.kind,
             pre_tax: d.kind.is_pre_tax(),
@@ -265,7 +265,7 @@ pub fn pre_tax(
         wages,
         cash_left: Some(available.max(Decimal::ZERO)),
         deferrals_402g: Decimal::ZERO,
-        by_kind: BTreeMap::new(),
+        by_kind: [zero(); KINDS],
     };
     let mut out = PreTaxOutcome {
         elective_deferrals: zero(),
@@ -313,7 +313,7 @@ pub fn post_tax(
         wages,
         cash_left: None,
         deferrals_402g: Decimal::ZERO,
-        by_kind: BTreeMap::new(),
+        by_kind: [zero(); KINDS],
     };
     for (i, d) in req.deductions.iter().enumerate() {
         if d.kind.is_pre_tax() {

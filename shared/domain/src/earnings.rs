@@ -21,11 +21,9 @@ use crate::request::{EarningInput, EarningType, OvertimeRules, PaycheckRequest};
 use crate::response::{EarningLine, HoursSummary};
 use crate::rules::FederalPack;
 use crate::state::StatePack;
-use crate::trace::LineTrace;
+use crate::trace::{DayText, Label, LineTrace, PremiumText, TraceValue};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 pub struct EarningsContext<'a> {
     pub req: &'a PaycheckRequest,
@@ -115,7 +113,7 @@ fn input_amount(i: usize, e: &EarningInput, req: &PaycheckRequest) -> Result<Inp
             return Err(neg(f(name)));
         }
     }
-    if e.job.is_some() {
+    if hours::job_too_long(e.job.as_deref()) {
         hours::validate_job(&format!("earnings[{i}]"), e.job.as_deref())?;
     }
     if e.discretionary && e.kind != EarningType::Bonus {
@@ -237,6 +235,24 @@ fn spread(amount: Decimal, cls: &Classified, total_hours: Decimal, out: &mut [De
     true
 }
 
+/// Trace labels of one kind of allocation (`tips`, `regular_rate_allocation`).
+struct AllocLabels {
+    /// `{what}.method`
+    method: &'static str,
+    /// `{what}.workweek:` (followed by the week's start date)
+    workweek: &'static str,
+}
+
+const TIPS_ALLOCATION: AllocLabels = AllocLabels {
+    method: "tips.method",
+    workweek: "tips.workweek:",
+};
+
+const RR_ALLOCATION: AllocLabels = AllocLabels {
+    method: "regular_rate_allocation.method",
+    workweek: "regular_rate_allocation.workweek:",
+};
+
 /// Where amounts paid for the period are placed in its workweeks.
 struct Placement<'c> {
     cls: &'c Classified,
@@ -253,7 +269,7 @@ impl Placement<'_> {
         date: Option<NaiveDate>,
         out: &mut [Decimal],
         mut t: Option<&mut LineTrace>,
-        what: &'static str,
+        what: &AllocLabels,
     ) {
         let cls = self.cls;
         if let Some(d) = date
@@ -261,14 +277,14 @@ impl Placement<'_> {
         {
             out[w] += amount;
             if let Some(t) = t {
-                t.step(format!("{what}.workweek:{}", cls.weeks[w].start), amount);
+                t.step(Label::Dated(what.workweek, cls.weeks[w].start), amount);
             }
             return;
         }
         if spread(amount, cls, self.total_hours, out) {
             if let Some(t) = t.as_deref_mut() {
                 t.step(
-                    format!("{what}.method"),
+                    what.method,
                     if date.is_some() {
                         "dated outside the period's worked workweeks: spread over them by hours worked"
                     } else {
@@ -277,18 +293,34 @@ impl Placement<'_> {
                 );
                 for w in &cls.weeks {
                     t.step(
-                        format!("{what}.workweek:{}", w.start),
+                        Label::Dated(what.workweek, w.start),
                         (amount * w.hours / self.total_hours).normalize(),
                     );
                 }
             }
         } else if let Some(t) = t {
-            t.step(
-                format!("{what}.method"),
-                "no hours worked in the period: not allocated",
-            );
+            t.step(what.method, "no hours worked in the period: not allocated");
         }
     }
+}
+
+/// Lines of time-entry pay are grouped by job and straight rate.
+type GroupKey<'r> = (Option<&'r str>, Decimal);
+
+/// The accumulator for `key` in a small vector of groups, created with `new` when absent.
+fn group_entry<'g, 'r, T>(
+    groups: &'g mut Vec<(GroupKey<'r>, T)>,
+    key: GroupKey<'r>,
+    new: impl FnOnce() -> T,
+) -> &'g mut T {
+    let i = match groups.iter().position(|(k, _)| *k == key) {
+        Some(i) => i,
+        None => {
+            groups.push((key, new()));
+            groups.len() - 1
+        }
+    };
+    &mut groups[i].1
 }
 
 #[derive(Default)]
@@ -402,7 +434,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         }
         if e.kind.is_tips() {
             if tip_credit {
-                place.allocate(c.exact, e.date, &mut tips_w, None, "tips");
+                place.allocate(c.exact, e.date, &mut tips_w, None, &TIPS_ALLOCATION);
             }
             input_traces.push(None);
             continue;
@@ -417,7 +449,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             "earnings.amount"
         };
         let mut t = LineTrace::new(line_id(e.kind), rule);
-        t.input("source", format!("earnings[{i}]"));
+        t.input("source", TraceValue::Indexed("earnings", i));
         if let (Some(h), Some(r)) = (e.hours, e.rate) {
             t.input("hours", h).input("rate", r);
             if let Some(p) = e.previous_rate {
@@ -443,7 +475,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
                 e.date,
                 &mut nd,
                 Some(&mut t),
-                "regular_rate_allocation",
+                &RR_ALLOCATION,
             );
         }
         input_traces.push(Some(t));
@@ -482,9 +514,11 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         }
     }
 
-    let mut regular: BTreeMap<(Option<&str>, Decimal), Decimal> = BTreeMap::new();
-    let mut overtime: BTreeMap<(Option<&str>, Decimal), OtAcc> = BTreeMap::new();
-    let mut double: BTreeMap<(Option<&str>, Decimal), OtAcc> = BTreeMap::new();
+    // Lines per (job, straight rate): few keys, so small vectors searched linearly and sorted by
+    // key at the end (the order a sorted map would give).
+    let mut regular: Vec<(GroupKey, Decimal)> = Vec::with_capacity(4);
+    let mut overtime: Vec<(GroupKey, OtAcc)> = Vec::with_capacity(4);
+    let mut double: Vec<(GroupKey, OtAcc)> = Vec::with_capacity(4);
     for &i in &cls.order {
         let e = &entries[i];
         let s = cls.splits[i];
@@ -492,7 +526,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         let wp = &mut weeks[wi];
         let key = (e.job.as_deref(), e.rate);
         if s.regular > Decimal::ZERO {
-            *regular.entry(key).or_default() += s.regular;
+            *group_entry(&mut regular, key, Decimal::default) += s.regular;
             wp.cash += s.regular * e.rate;
         }
         for (h, mult, map) in [
@@ -506,7 +540,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             let amount = h * e.rate + premium;
             wp.cash += amount;
             wp.premium += premium;
-            let acc = map.entry(key).or_insert_with(|| OtAcc {
+            let acc = group_entry(map, key, || OtAcc {
                 rr_is_rate: true,
                 ..OtAcc::default()
             });
@@ -522,6 +556,10 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             }
         }
     }
+
+    regular.sort_by(|a, b| a.0.cmp(&b.0));
+    overtime.sort_by(|a, b| a.0.cmp(&b.0));
+    double.sort_by(|a, b| a.0.cmp(&b.0));
 
     // 7. Tip make-up per week.
     if tip_credit {
@@ -566,9 +604,9 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             IdSuffix::Group(*rate),
         ));
     }
-    for (kind, map, mult, premium_mult) in [
-        (EarningType::Overtime, &overtime, ONE_AND_HALF, "0.5"),
-        (EarningType::DoubleTime, &double, TWO, "1.0"),
+    for (kind, map, mult, double_time) in [
+        (EarningType::Overtime, &overtime, ONE_AND_HALF, false),
+        (EarningType::DoubleTime, &double, TWO, true),
     ] {
         for ((job, rate), acc) in map {
             let mut t = LineTrace::new(
@@ -592,14 +630,15 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
                 },
             );
             for (wi, h, amt) in &acc.weeks {
-                let rr = weeks[*wi].rr;
                 t.step(
-                    format!("workweek:{}", cls.weeks[*wi].start),
-                    format!(
-                        "{h} × {rate} + {premium_mult} × {} × {h} = {}",
-                        rr.round_dp(6).normalize(),
-                        amt.normalize()
-                    ),
+                    Label::Dated("workweek:", cls.weeks[*wi].start),
+                    PremiumText {
+                        hours: *h,
+                        rate: *rate,
+                        double_time,
+                        regular_rate: weeks[*wi].rr,
+                        amount: *amt,
+                    },
                 );
             }
             let amount = t.round(acc.exact);
@@ -681,7 +720,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             for (wi, wp) in weeks.iter().enumerate() {
                 if wp.makeup > Decimal::ZERO {
                     t.step(
-                        format!("workweek:{}", cls.weeks[wi].start),
+                        Label::Dated("workweek:", cls.weeks[wi].start),
                         wp.makeup.normalize(),
                     );
                 }
@@ -712,7 +751,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         if counts[l.kind as usize] > 1 {
             match suffix {
                 IdSuffix::Group(rate) => {
-                    t.line = Cow::Owned(format!(
+                    t.line = Label::from(format!(
                         "{}:{}@{}",
                         line_id(l.kind),
                         l.job.as_deref().unwrap_or("-"),
@@ -720,7 +759,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
                     ));
                 }
                 IdSuffix::Input(i) => {
-                    t.line = Cow::Owned(format!("{}:earnings[{i}]", line_id(l.kind)));
+                    t.line = Label::from(format!("{}:earnings[{i}]", line_id(l.kind)));
                 }
                 IdSuffix::None => {}
             }
@@ -777,9 +816,9 @@ fn week_trace(
             OvertimeRules::California => ("hours.california", ctx.work_state.header.id.as_str()),
         }
     };
-    let mut t = LineTrace::new(format!("hours:workweek:{}", w.start), rule).pack(pack);
-    t.input("week_start", w.start.to_string())
-        .input("week_end", w.last_day().to_string());
+    let mut t = LineTrace::new(Label::Dated("hours:workweek:", w.start), rule).pack(pack);
+    t.input("week_start", w.start)
+        .input("week_end", w.last_day());
     if !exempt {
         match ctx.overtime_rules {
             OvertimeRules::Flsa => {
@@ -810,17 +849,15 @@ fn week_trace(
     }
     for d in &w.days {
         let s = d.split;
-        let mut text = format!(
-            "{} h: {} regular, {} overtime, {} double time",
-            d.hours.normalize(),
-            s.regular.normalize(),
-            s.overtime.normalize(),
-            s.double_time.normalize()
+        t.step(
+            Label::Dated("", d.date),
+            DayText {
+                regular: s.regular,
+                overtime: s.overtime,
+                double_time: s.double_time,
+                seventh_day: d.seventh_day,
+            },
         );
-        if d.seventh_day {
-            text.push_str(" (7th consecutive workday)");
-        }
-        t.step(d.date.to_string(), text);
     }
     t.step("hours_worked", w.hours)
         .step("regular_hours", w.totals.regular)

@@ -107,6 +107,7 @@ pub fn validate_w4(w4: &FederalW4) -> Result<(), CalcError> {
     Ok(())
 }
 
+/// The Worksheet 1A table for the W-4 and its name in the trace (`standard.single`, ...).
 fn table<'p>(pack: &'p FederalPack, w4: &FederalW4) -> (&'p [Row], &'static str) {
     let checkbox = w4.form == W4Form::Y2020 && w4.multiple_jobs;
     let set = if checkbox {
@@ -114,15 +115,33 @@ fn table<'p>(pack: &'p FederalPack, w4: &FederalW4) -> (&'p [Row], &'static str)
     } else {
         &pack.fit.standard
     };
-    let kind = if checkbox { "checkbox" } else { "standard" };
-    match w4.filing_status {
-        FilingStatus::MarriedFilingJointly | FilingStatus::Married => {
-            (&set.married_filing_jointly, kind)
+    match (w4.filing_status, checkbox) {
+        (FilingStatus::MarriedFilingJointly | FilingStatus::Married, false) => (
+            &set.married_filing_jointly,
+            "standard.married_filing_jointly",
+        ),
+        (FilingStatus::MarriedFilingJointly | FilingStatus::Married, true) => (
+            &set.married_filing_jointly,
+            "checkbox.married_filing_jointly",
+        ),
+        (FilingStatus::HeadOfHousehold, false) => {
+            (&set.head_of_household, "standard.head_of_household")
         }
-        FilingStatus::HeadOfHousehold => (&set.head_of_household, kind),
-        FilingStatus::Single
-        | FilingStatus::MarriedFilingSeparately
-        | FilingStatus::MarriedWithholdSingle => (&set.single, kind),
+        (FilingStatus::HeadOfHousehold, true) => {
+            (&set.head_of_household, "checkbox.head_of_household")
+        }
+        (
+            FilingStatus::Single
+            | FilingStatus::MarriedFilingSeparately
+            | FilingStatus::MarriedWithholdSingle,
+            false,
+        ) => (&set.single, "standard.single"),
+        (
+            FilingStatus::Single
+            | FilingStatus::MarriedFilingSeparately
+            | FilingStatus::MarriedWithholdSingle,
+            true,
+        ) => (&set.single, "checkbox.single"),
     }
 }
 
@@ -257,13 +276,9 @@ fn worksheet_1a(
             l1l
         }
     };
-    let (rows, kind) = table(pack, w4);
+    let (rows, table_name) = table(pack, w4);
     let (row, l2g) = apply_table(rows, adjusted);
-    t.param_value(
-        "table",
-        format!("{kind}.{}", table_status(w4)),
-        pack.fit.source.as_str(),
-    );
+    t.param_value("table", table_name, pack.fit.source.as_str());
     if let Some(r) = row {
         t.step("2b_row_over", r.over)
             .step("2c_row_base", r.base)
@@ -289,14 +304,6 @@ fn worksheet_1a(
         .step("4a_extra_withholding", l4a)
         .step("4b_regular_withholding", l4b);
     l4b
-}
-
-fn table_status(w4: &FederalW4) -> &'static str {
-    match w4.filing_status {
-        FilingStatus::MarriedFilingJointly | FilingStatus::Married => "married_filing_jointly",
-        FilingStatus::HeadOfHousehold => "head_of_household",
-        _ => "single",
-    }
 }
 
 /// Tax lines with their explanations.
@@ -343,7 +350,7 @@ pub fn payroll_taxes(
             "us.fica.social_security.employer",
         ),
     ] {
-        let mut t = LineTrace::new(Cow::Owned(format!("tax:{code}")), rule).pack(id);
+        let mut t = LineTrace::new(crate::state::withholding::tax_line_id(code), rule).pack(id);
         t.input("wages", input.wages)
             .input("ytd_social_security_wages", input.ytd.social_security_wages)
             .param("ss_wage_base", &p.ss_wage_base)
@@ -367,7 +374,7 @@ pub fn payroll_taxes(
             "us.fica.medicare.employer",
         ),
     ] {
-        let mut t = LineTrace::new(Cow::Owned(format!("tax:{code}")), rule).pack(id);
+        let mut t = LineTrace::new(crate::state::withholding::tax_line_id(code), rule).pack(id);
         t.input("wages", input.wages)
             .param("medicare_rate", &p.medicare_rate);
         let amt = t.round(input.wages * p.medicare_rate.value);
@@ -448,8 +455,11 @@ pub fn payroll_taxes(
             }
             let room = (base - input.ytd.sui_wages).max(z);
             let taxable = input.futa_wages.min(room).max(z);
-            let code = sui_code(input.work_state);
-            let mut t = LineTrace::new(Cow::Owned(format!("tax:{code}")), "state.sui.employer");
+            let code = crate::state::withholding::sui_code(input.work_state);
+            let mut t = LineTrace::new(
+                crate::state::withholding::tax_line_id(&code),
+                "state.sui.employer",
+            );
             t.input("sui_wages", input.futa_wages)
                 .input("ytd_sui_wages", input.ytd.sui_wages)
                 .param_value("sui_rate", rate, "employer input: state-assigned SUI rate")
@@ -462,10 +472,6 @@ pub fn payroll_taxes(
         }
     }
     Ok((employee, employer))
-}
-
-fn sui_code(s: StateCode) -> Cow<'static, str> {
-    Cow::Owned(format!("{}_SUI", s.as_str()))
 }
 
 #[cfg(test)]

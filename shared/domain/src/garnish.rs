@@ -20,7 +20,6 @@ use crate::response::GarnishmentLine;
 use crate::rules::FederalPack;
 use crate::trace::LineTrace;
 use rust_decimal::{Decimal, RoundingStrategy, dec};
-use std::borrow::Cow;
 
 pub struct GarnishContext<'a> {
     pub orders: &'a [GarnishmentInput],
@@ -177,8 +176,7 @@ pub fn compute(ctx: &GarnishContext) -> Result<(Vec<GarnishmentLine>, Vec<LineTr
             GarnishmentType::StudentLoan => "garnishment.awg.student_loan",
             GarnishmentType::Creditor => "garnishment.ccpa.creditor",
         };
-        let mut t =
-            LineTrace::new(Cow::Owned(format!("garnishment:{}", g.kind.as_str())), rule).pack(pack);
+        let mut t = LineTrace::new(g.kind.trace_line(), rule).pack(pack);
         t.input("index", Decimal::from(i as u64));
         if let Some(r) = &g.reference {
             t.input("reference", r.clone());

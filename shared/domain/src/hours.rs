@@ -102,11 +102,15 @@ pub fn workweek_start(date: NaiveDate, start: Weekday) -> NaiveDate {
         .unwrap_or(date)
 }
 
+/// Whether a `job` label is longer than `MAX_JOB_LEN` characters.
+pub fn job_too_long(job: Option<&str>) -> bool {
+    // A label of at most MAX_JOB_LEN bytes has at most that many characters: no count needed.
+    job.is_some_and(|j| j.len() > MAX_JOB_LEN && j.chars().count() > MAX_JOB_LEN)
+}
+
 /// Check a `job` label.
 pub fn validate_job(field_prefix: &str, job: Option<&str>) -> Result<(), CalcError> {
-    if let Some(j) = job
-        && j.chars().count() > MAX_JOB_LEN
-    {
+    if job_too_long(job) {
         return Err(CalcError::invalid(
             format!("{field_prefix}.job"),
             format!("longer than {MAX_JOB_LEN} characters"),
@@ -167,7 +171,8 @@ pub fn validate_time_entries(req: &PaycheckRequest) -> Result<(), CalcError> {
                 ));
             }
         }
-        if e.job.is_some() {
+        // The field name is only formatted for an error.
+        if job_too_long(e.job.as_deref()) {
             validate_job(&format!("time_entries[{i}]"), e.job.as_deref())?;
         }
     }
@@ -204,6 +209,11 @@ fn date_order(entries: &[TimeEntry]) -> Vec<usize> {
 #[inline]
 fn overlap(from: Decimal, h: Decimal, lo: Decimal, hi: Option<Decimal>) -> Decimal {
     let to = from + h;
+    if to < lo {
+        // Ends below the band: what follows would give max(< 0, ZERO) = ZERO. (Ending exactly at
+        // `lo` gives a zero with the operands' scale, so that case takes the long way.)
+        return Decimal::ZERO;
+    }
     let top = match hi {
         Some(hi) => to.min(hi),
         None => to,
@@ -225,7 +235,7 @@ pub fn classify(
     let order = date_order(entries);
     let mut splits = vec![EntrySplit::default(); n];
     let mut entry_week = vec![0usize; n];
-    let mut weeks: Vec<Workweek> = Vec::new();
+    let mut weeks: Vec<Workweek> = Vec::with_capacity(3);
 
     // Group into weeks (order is by date, so each week is one contiguous run).
     let mut pos = 0;
@@ -244,7 +254,7 @@ pub fn classify(
             totals: EntrySplit::default(),
             first: pos,
             end,
-            days: Vec::new(),
+            days: Vec::with_capacity(7),
         });
         pos = end;
     }

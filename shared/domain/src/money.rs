@@ -42,26 +42,21 @@ pub fn parse_decimal(s: &str, max_dp: u32) -> Result<Decimal, String> {
 }
 
 fn de_str<'de, D: Deserializer<'de>>(d: D, max_dp: u32, what: &str) -> Result<Decimal, D::Error> {
-    use serde::de::Error;
-    let v = serde_json_value_string(d, what)?;
-    parse_decimal(&v, max_dp).map_err(D::Error::custom)
-}
-
-fn serde_json_value_string<'de, D: Deserializer<'de>>(d: D, what: &str) -> Result<String, D::Error> {
-    struct V<'a>(&'a str);
+    struct V<'a> {
+        what: &'a str,
+        max_dp: u32,
+    }
     impl<'de> serde::de::Visitor<'de> for V<'_> {
-        type Value = String;
+        type Value = Decimal;
         fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-            write!(f, "{} as a JSON string (e.g. \"12.50\")", self.0)
+            write!(f, "{} as a JSON string (e.g. \"12.50\")", self.what)
         }
-        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<String, E> {
-            Ok(v.to_owned())
-        }
-        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<String, E> {
-            Ok(v)
+        // Parsed from the borrowed text: no copy of the string.
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Decimal, E> {
+            parse_decimal(v, self.max_dp).map_err(E::custom)
         }
     }
-    d.deserialize_str(V(what))
+    d.deserialize_str(V { what, max_dp })
 }
 
 /// Money on input: a JSON string with at most 2 decimals.
@@ -88,6 +83,71 @@ pub fn de_dec_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D:
     Ok(Option::<W>::deserialize(d)?.map(|w| w.0))
 }
 
+/// Format `d` exactly as `Decimal`'s `Display` does (its own scale, `-` on negative values) into
+/// `buf`, without the general-purpose 96-bit digit loop. `None` when the mantissa does not fit
+/// in 64 bits (the caller then uses `Decimal`'s own formatting).
+pub fn format_decimal(d: &Decimal, buf: &mut [u8; 64]) -> Option<usize> {
+    let m = u64::try_from(d.mantissa().unsigned_abs()).ok()?;
+    let scale = d.scale() as usize;
+    // Digits, least significant first, padded with zeros up to the scale.
+    let mut digits = [0u8; 32];
+    let mut len = 0;
+    let mut v = m;
+    while v > 0 {
+        digits[len] = b'0' + (v % 10) as u8;
+        v /= 10;
+        len += 1;
+    }
+    while len < scale {
+        digits[len] = b'0';
+        len += 1;
+    }
+    let mut n = 0;
+    if d.is_sign_negative() {
+        buf[0] = b'-';
+        n = 1;
+    }
+    let start = n;
+    let whole = len - scale;
+    if scale > 0 && whole == 0 {
+        buf[n] = b'0';
+        n += 1;
+    }
+    for i in 0..len {
+        if scale > 0 && i == whole {
+            buf[n] = b'.';
+            n += 1;
+        }
+        buf[n] = digits[len - 1 - i];
+        n += 1;
+    }
+    if n == start {
+        buf[n] = b'0';
+        n += 1;
+    }
+    Some(n)
+}
+
+/// Serialize a decimal as a JSON string, the same text as `Decimal`'s own `Serialize`.
+pub fn ser_money<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    let mut buf = [0u8; 64];
+    match format_decimal(d, &mut buf)
+        .and_then(|n| buf.get(..n))
+        .and_then(|b| std::str::from_utf8(b).ok())
+    {
+        Some(text) => s.serialize_str(text),
+        None => serde::Serialize::serialize(d, s),
+    }
+}
+
+/// `ser_money` for an optional decimal (used with `skip_serializing_if = "Option::is_none"`).
+pub fn ser_money_opt<S: Serializer>(d: &Option<Decimal>, s: S) -> Result<S::Ok, S::Error> {
+    match d {
+        Some(d) => ser_money(d, s),
+        None => s.serialize_none(),
+    }
+}
+
 /// Serialize a decimal as a string (normalised: no trailing zeros beyond what it carries).
 pub fn ser_dec<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
     s.collect_str(d)
@@ -95,6 +155,7 @@ pub fn ser_dec<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use rust_decimal::dec;
 
@@ -104,6 +165,49 @@ mod tests {
         assert_eq!(cents(dec!(328.125)).to_string(), "328.13");
         assert_eq!(cents(dec!(-0.005)).to_string(), "-0.01");
         assert_eq!(cents(dec!(600)).to_string(), "600.00");
+    }
+
+    #[test]
+    fn fast_format_matches_display() {
+        let cases = [
+            dec!(0),
+            dec!(0.00),
+            dec!(-0.00),
+            dec!(1),
+            dec!(-1),
+            dec!(12.30),
+            dec!(-0.005),
+            dec!(0.000001),
+            dec!(123456789.123456789),
+            dec!(18446744073709551615),
+            dec!(3646.71),
+            dec!(17.5123456789012345),
+            Decimal::new(-5, 0) * Decimal::ZERO,
+        ];
+        for d in cases {
+            let mut buf = [0u8; 64];
+            let n = format_decimal(&d, &mut buf).unwrap();
+            assert_eq!(
+                std::str::from_utf8(&buf[..n]).unwrap(),
+                d.to_string(),
+                "{d:?}"
+            );
+            #[derive(serde::Serialize)]
+            struct W(#[serde(serialize_with = "ser_money")] Decimal);
+            assert_eq!(
+                serde_json::to_string(&W(d)).unwrap(),
+                serde_json::to_string(&d).unwrap()
+            );
+        }
+        // Beyond 64 bits: falls back to the library's formatting.
+        let big = dec!(79228162514264337593543950335);
+        assert!(format_decimal(&big, &mut [0u8; 64]).is_none());
+        #[derive(serde::Serialize)]
+        struct W(#[serde(serialize_with = "ser_money")] Decimal);
+        assert_eq!(
+            serde_json::to_string(&W(big)).unwrap(),
+            "\"79228162514264337593543950335\""
+        );
     }
 
     #[test]

@@ -34,11 +34,13 @@ impl StateCode {
     }
     pub fn as_str(&self) -> &'static str {
         // Always one of ALL_STATES by construction.
+        ALL_STATES.get(self.index()).copied().unwrap_or("??")
+    }
+    /// Position in `ALL_STATES` (always found: a `StateCode` is built only from that list).
+    pub fn index(&self) -> usize {
         ALL_STATES
-            .iter()
-            .find(|s| s.as_bytes() == self.0)
-            .copied()
-            .unwrap_or("??")
+            .binary_search_by(|s| s.as_bytes().cmp(&self.0[..]))
+            .unwrap_or(usize::MAX)
     }
 }
 impl fmt::Debug for StateCode {
@@ -58,8 +60,17 @@ impl Serialize for StateCode {
 }
 impl<'de> Deserialize<'de> for StateCode {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        StateCode::parse(&s).map_err(serde::de::Error::custom)
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = StateCode;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<StateCode, E> {
+                StateCode::parse(s).map_err(E::custom)
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
@@ -456,6 +467,23 @@ impl DeductionType {
             DeductionType::CashTipsPaid => "cash_tips_paid",
         }
     }
+    /// The trace line id, `deduction:{type}`.
+    pub fn trace_line(self) -> &'static str {
+        match self {
+            DeductionType::K401 => "deduction:401k",
+            DeductionType::B403 => "deduction:403b",
+            DeductionType::B457 => "deduction:457b",
+            DeductionType::Section125 => "deduction:section_125",
+            DeductionType::Fsa => "deduction:fsa",
+            DeductionType::DependentCare => "deduction:dependent_care",
+            DeductionType::Hsa => "deduction:hsa",
+            DeductionType::Roth401k => "deduction:roth_401k",
+            DeductionType::UnionDues => "deduction:union_dues",
+            DeductionType::Loan => "deduction:loan",
+            DeductionType::Other => "deduction:other",
+            DeductionType::CashTipsPaid => "deduction:cash_tips_paid",
+        }
+    }
     pub fn is_pre_tax(self) -> bool {
         matches!(
             self,
@@ -550,6 +578,15 @@ impl GarnishmentType {
             GarnishmentType::Creditor => "creditor",
         }
     }
+    /// The trace line id, `garnishment:{type}`.
+    pub fn trace_line(self) -> &'static str {
+        match self {
+            GarnishmentType::ChildSupport => "garnishment:child_support",
+            GarnishmentType::TaxLevy => "garnishment:tax_levy",
+            GarnishmentType::StudentLoan => "garnishment:student_loan",
+            GarnishmentType::Creditor => "garnishment:creditor",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -608,48 +645,56 @@ pub struct Ytd {
     #[serde(
         default,
         deserialize_with = "de_money",
+        serialize_with = "crate::money::ser_money",
         skip_serializing_if = "is_zero"
     )]
     pub gross: Decimal,
     #[serde(
         default,
         deserialize_with = "de_money",
+        serialize_with = "crate::money::ser_money",
         skip_serializing_if = "is_zero"
     )]
     pub fit_wages: Decimal,
     #[serde(
         default,
         deserialize_with = "de_money",
+        serialize_with = "crate::money::ser_money",
         skip_serializing_if = "is_zero"
     )]
     pub social_security_wages: Decimal,
     #[serde(
         default,
         deserialize_with = "de_money",
+        serialize_with = "crate::money::ser_money",
         skip_serializing_if = "is_zero"
     )]
     pub medicare_wages: Decimal,
     #[serde(
         default,
         deserialize_with = "de_money",
+        serialize_with = "crate::money::ser_money",
         skip_serializing_if = "is_zero"
     )]
     pub futa_wages: Decimal,
     #[serde(
         default,
         deserialize_with = "de_money",
+        serialize_with = "crate::money::ser_money",
         skip_serializing_if = "is_zero"
     )]
     pub sui_wages: Decimal,
     #[serde(
         default,
         deserialize_with = "de_money",
+        serialize_with = "crate::money::ser_money",
         skip_serializing_if = "is_zero"
     )]
     pub sdi_wages: Decimal,
     #[serde(
         default,
         deserialize_with = "de_money",
+        serialize_with = "crate::money::ser_money",
         skip_serializing_if = "is_zero"
     )]
     pub supplemental: Decimal,
@@ -657,6 +702,7 @@ pub struct Ytd {
         rename = "401k",
         default,
         deserialize_with = "de_money",
+        serialize_with = "crate::money::ser_money",
         skip_serializing_if = "is_zero"
     )]
     pub k401: Decimal,
@@ -723,6 +769,11 @@ pub struct PaycheckRequest {
 
 /// Parse a request from JSON text; errors name the field path (`time_entries[2].hours: ...`).
 pub fn parse_request(json: &str) -> Result<PaycheckRequest, crate::CalcError> {
+    // Fast path: a plain parse. Tracking the field path costs an allocation per key, so it is
+    // only done to explain a request that failed to parse.
+    if let Ok(r) = serde_json::from_str::<PaycheckRequest>(json) {
+        return Ok(r);
+    }
     let de = &mut serde_json::Deserializer::from_str(json);
     match serde_path_to_error::deserialize::<_, PaycheckRequest>(de) {
         Ok(r) => Ok(r),
@@ -744,6 +795,36 @@ pub fn parse_request(json: &str) -> Result<PaycheckRequest, crate::CalcError> {
                     .unwrap_or(msg)
             };
             Err(crate::CalcError::invalid(field, msg))
+        }
+    }
+}
+
+#[cfg(test)]
+mod trace_line_tests {
+    use super::*;
+
+    #[test]
+    fn trace_lines_are_prefix_and_type() {
+        use DeductionType as D;
+        for d in [
+            D::K401,
+            D::B403,
+            D::B457,
+            D::Section125,
+            D::Fsa,
+            D::DependentCare,
+            D::Hsa,
+            D::Roth401k,
+            D::UnionDues,
+            D::Loan,
+            D::Other,
+            D::CashTipsPaid,
+        ] {
+            assert_eq!(d.trace_line(), format!("deduction:{}", d.as_str()));
+        }
+        use GarnishmentType as G;
+        for g in [G::ChildSupport, G::TaxLevy, G::StudentLoan, G::Creditor] {
+            assert_eq!(g.trace_line(), format!("garnishment:{}", g.as_str()));
         }
     }
 }

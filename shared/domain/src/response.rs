@@ -1,5 +1,6 @@
 //! The paycheck result: lines, totals and the trace that explains them.
 
+use crate::money::{ser_money, ser_money_opt};
 use crate::request::{DeductionType, EarningType, GarnishmentType, PayFrequency, Ytd};
 use crate::trace::{LineTrace, Str};
 use chrono::NaiveDate;
@@ -12,10 +13,19 @@ pub struct EarningLine {
     pub kind: EarningType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_money_opt"
+    )]
     pub hours: Option<Decimal>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_money_opt"
+    )]
     pub rate: Option<Decimal>,
+    #[serde(serialize_with = "ser_money")]
     pub amount: Decimal,
 }
 
@@ -31,11 +41,17 @@ pub struct TaxLine {
     /// `US_FIT`, `US_SS`, `CA_SIT`, `CA_SDI`, `TX_SUI`, ...
     pub code: Str,
     pub payer: Payer,
+    #[serde(serialize_with = "ser_money")]
     pub taxable_wages: Decimal,
     /// Amount withheld (employee) or owed (employer) this period.
+    #[serde(serialize_with = "ser_money")]
     pub amount: Decimal,
     /// Employee tax that could not be withheld because pay ran short (reported, e.g. W-2 box 12 A/B).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_money_opt"
+    )]
     pub uncollected: Option<Decimal>,
 }
 
@@ -44,9 +60,14 @@ pub struct DeductionLine {
     #[serde(rename = "type")]
     pub kind: DeductionType,
     pub pre_tax: bool,
+    #[serde(serialize_with = "ser_money")]
     pub amount: Decimal,
     /// Part of the requested amount not taken (annual limit reached or pay too short).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_money_opt"
+    )]
     pub not_taken: Option<Decimal>,
 }
 
@@ -56,19 +77,28 @@ pub struct GarnishmentLine {
     pub kind: GarnishmentType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
+    #[serde(serialize_with = "ser_money")]
     pub amount: Decimal,
     /// Processing fee withheld with the garnishment, included in `amount`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "ser_money_opt"
+    )]
     pub fee: Option<Decimal>,
     /// What the order asked for this period, before CCPA limits.
+    #[serde(serialize_with = "ser_money")]
     pub ordered: Decimal,
 }
 
 /// Hours by class, summed over the period.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HoursSummary {
+    #[serde(serialize_with = "ser_money")]
     pub regular: Decimal,
+    #[serde(serialize_with = "ser_money")]
     pub overtime: Decimal,
+    #[serde(serialize_with = "ser_money")]
     pub double_time: Decimal,
 }
 
@@ -76,9 +106,12 @@ pub struct HoursSummary {
 pub struct PaycheckResult {
     pub pay_date: NaiveDate,
     pub pay_frequency: PayFrequency,
+    #[serde(serialize_with = "ser_money")]
     pub gross_pay: Decimal,
+    #[serde(serialize_with = "ser_money")]
     pub net_pay: Decimal,
     /// Gross pay plus employer taxes.
+    #[serde(serialize_with = "ser_money")]
     pub employer_cost: Decimal,
     pub hours: HoursSummary,
     pub earnings: Vec<EarningLine>,

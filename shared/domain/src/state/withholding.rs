@@ -23,7 +23,7 @@ use crate::request::{PayFrequency, StateCode, StateW4, Ytd};
 use crate::response::{Payer, TaxLine};
 use crate::rules::Param;
 use crate::state::StatePack;
-use crate::trace::LineTrace;
+use crate::trace::{Label, LineTrace, TraceValue};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -276,31 +276,71 @@ pub(crate) fn w4_field(state: StateCode, name: &str) -> String {
     format!("state_w4.{state}.{name}")
 }
 
-/// `CA_SIT` etc. as a borrowed static string for the states we ship packs for.
+/// Static tax codes and trace line ids per state, in the order of `request::ALL_STATES`.
+macro_rules! state_codes {
+    ($($s:literal),* $(,)?) => {
+        const SIT_CODES: [&str; 51] = [$(concat!($s, "_SIT")),*];
+        const SUI_CODES: [&str; 51] = [$(concat!($s, "_SUI")),*];
+        const SIT_LINES: [&str; 51] = [$(concat!("tax:", $s, "_SIT")),*];
+        const SUI_LINES: [&str; 51] = [$(concat!("tax:", $s, "_SUI")),*];
+    };
+}
+state_codes!(
+    "AK", "AL", "AR", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "HI", "IA", "ID", "IL", "IN",
+    "KS", "KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MS", "MT", "NC", "ND", "NE", "NH", "NJ",
+    "NM", "NV", "NY", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VA", "VT", "WA",
+    "WI", "WV", "WY"
+);
+
+/// `CA_SIT` etc. as a borrowed static string.
 pub(crate) fn sit_code(s: StateCode) -> Cow<'static, str> {
-    Cow::Borrowed(match s.as_str() {
-        "AK" => "AK_SIT",
-        "CA" => "CA_SIT",
-        "FL" => "FL_SIT",
-        "IL" => "IL_SIT",
-        "MN" => "MN_SIT",
-        "MT" => "MT_SIT",
-        "NH" => "NH_SIT",
-        "NV" => "NV_SIT",
-        "NY" => "NY_SIT",
-        "OR" => "OR_SIT",
-        "PA" => "PA_SIT",
-        "SD" => "SD_SIT",
-        "TN" => "TN_SIT",
-        "TX" => "TX_SIT",
-        "WA" => "WA_SIT",
-        "WY" => "WY_SIT",
-        other => return Cow::Owned(format!("{other}_SIT")),
-    })
+    match SIT_CODES.get(s.index()) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(format!("{s}_SIT")),
+    }
+}
+
+/// `CA_SUI` etc. as a borrowed static string.
+pub(crate) fn sui_code(s: StateCode) -> Cow<'static, str> {
+    match SUI_CODES.get(s.index()) {
+        Some(c) => Cow::Borrowed(c),
+        None => Cow::Owned(format!("{s}_SUI")),
+    }
+}
+
+/// The trace line id of a tax line: `tax:` + code, a static string for the codes used here.
+pub(crate) fn tax_line_id(code: &str) -> Label {
+    let fixed = match code {
+        "US_FIT" => Some("tax:US_FIT"),
+        "US_SS" => Some("tax:US_SS"),
+        "US_SS_ER" => Some("tax:US_SS_ER"),
+        "US_MEDICARE" => Some("tax:US_MEDICARE"),
+        "US_MEDICARE_ER" => Some("tax:US_MEDICARE_ER"),
+        "US_ADDL_MEDICARE" => Some("tax:US_ADDL_MEDICARE"),
+        "US_FUTA" => Some("tax:US_FUTA"),
+        "CA_SDI" => Some("tax:CA_SDI"),
+        _ => None,
+    };
+    if let Some(f) = fixed {
+        return Label::Static(f);
+    }
+    if let (Some(st), Some(kind)) = (code.get(..2), code.get(2..))
+        && let Ok(i) = crate::request::ALL_STATES.binary_search(&st)
+    {
+        let lines = match kind {
+            "_SIT" => Some(&SIT_LINES),
+            "_SUI" => Some(&SUI_LINES),
+            _ => None,
+        };
+        if let Some(l) = lines.and_then(|l| l.get(i)) {
+            return Label::Static(l);
+        }
+    }
+    Label::from(format!("tax:{code}"))
 }
 
 fn trace_for(input: &StateTaxInput, code: &str, rule: &'static str) -> LineTrace {
-    LineTrace::new(Cow::Owned(format!("tax:{code}")), rule).pack(input.pack.header.id.as_str())
+    LineTrace::new(tax_line_id(code), rule).pack(input.pack.header.id.as_str())
 }
 
 fn no_tax_line(input: &StateTaxInput, source: &'static str) -> (TaxLine, LineTrace) {
@@ -314,9 +354,9 @@ fn no_tax_line(input: &StateTaxInput, source: &'static str) -> (TaxLine, LineTra
     t.param_value("has_wage_income_tax", false, source);
     t.step(
         "explanation",
-        format!(
-            "{} has no income tax on wages; nothing to withhold",
-            input.state
+        TraceValue::State(
+            input.state,
+            " has no income tax on wages; nothing to withhold",
         ),
     );
     let amount = t.round(Decimal::ZERO);
@@ -806,6 +846,18 @@ mod tests {
         assert_eq!(lines[0].0.amount, dec!(32.17));
         c.credit = dec!(120.00);
         assert_eq!(c.amount("IL_SIT"), dec!(0.00));
+    }
+
+    #[test]
+    fn static_codes_follow_the_state_list() {
+        for (i, st) in crate::request::ALL_STATES.iter().enumerate() {
+            let code = StateCode::parse(st).unwrap();
+            assert_eq!(code.index(), i);
+            assert_eq!(sit_code(code), format!("{st}_SIT"));
+            assert_eq!(sui_code(code), format!("{st}_SUI"));
+            assert_eq!(tax_line_id(&sit_code(code)), format!("tax:{st}_SIT"));
+            assert!(matches!(tax_line_id(&sui_code(code)), Label::Static(_)));
+        }
     }
 
     #[test]
