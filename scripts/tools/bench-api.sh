@@ -32,12 +32,12 @@ psql "$admin" -qc "CREATE DATABASE $name" >/dev/null
 export DATABASE_URL="$db"
 export PAYROLL_JWT_SECRET="bench-secret-bench-secret-bench-secret-00"
 export PAYROLL_DATA_KEY="$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
-export PAYROLL_PREVIEW_RATE_LIMIT=100000000
+export PAYROLL_PREVIEW_RATE_LIMIT=1000000
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export RUST_LOG=warn
 export PORT="$port"
 "$payroll" migrate >&2
-tenant=$("$payroll" demo 2>/dev/null)
+tenant=$("$payroll" demo 2>/tmp/payroll-bench-demo.log) || { cat /tmp/payroll-bench-demo.log >&2; exit 1; }
 token=$("$payroll" token --tenant "$tenant" --role payroll_admin --ttl 3600)
 employee=$(psql "$db" -Atc "SELECT id FROM employees WHERE tenant_id = '$tenant' ORDER BY last_name LIMIT 1")
 
