@@ -151,6 +151,7 @@ impl Taker<'_> {
         let z = zero();
         let mut t =
             LineTrace::new(d.kind.trace_line(), rule_for(d.kind)).pack(self.fed.header.id.as_str());
+        t.reserve(4, 2, 8);
         t.input("index", Decimal::from(i as u64));
         // Requested amount: fixed, or percent of wages rounded once to cents.
         let requested = match (d.amount, d.percent) {

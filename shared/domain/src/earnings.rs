@@ -17,6 +17,7 @@
 
 use crate::error::CalcError;
 use crate::hours::{self, Classified};
+use crate::money::add;
 use crate::request::{EarningInput, EarningType, OvertimeRules, PaycheckRequest};
 use crate::response::{EarningLine, HoursSummary};
 use crate::rules::FederalPack;
@@ -486,10 +487,11 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
     for (i, e) in entries.iter().enumerate() {
         let c = e.cash_tips.unwrap_or_default();
         let g = e.charged_tips.unwrap_or_default();
-        cash_tips_te += c;
-        charged_tips_te += g;
+        cash_tips_te = add(cash_tips_te, c);
+        charged_tips_te = add(charged_tips_te, g);
         if tip_credit {
-            tips_w[cls.entry_week[i]] += c + g;
+            let tw = &mut tips_w[cls.entry_week[i]];
+            *tw = add(*tw, add(c, g));
         }
     }
 
@@ -504,7 +506,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             } else {
                 e.rate
             };
-            straight += e.hours * r;
+            straight = add(straight, e.hours * r);
         }
         wp.straight = straight;
         wp.nd = nd[wi];
@@ -526,8 +528,9 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         let wp = &mut weeks[wi];
         let key = (e.job.as_deref(), e.rate);
         if s.regular > Decimal::ZERO {
-            *group_entry(&mut regular, key, Decimal::default) += s.regular;
-            wp.cash += s.regular * e.rate;
+            let g = group_entry(&mut regular, key, Decimal::default);
+            *g = add(*g, s.regular);
+            wp.cash = add(wp.cash, s.regular * e.rate);
         }
         for (h, mult, map) in [
             (s.overtime, HALF, &mut overtime),
@@ -537,20 +540,20 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
                 continue;
             }
             let premium = mult * wp.rr * h;
-            let amount = h * e.rate + premium;
-            wp.cash += amount;
-            wp.premium += premium;
+            let amount = add(h * e.rate, premium);
+            wp.cash = add(wp.cash, amount);
+            wp.premium = add(wp.premium, premium);
             let acc = group_entry(map, key, || OtAcc {
                 rr_is_rate: true,
                 ..OtAcc::default()
             });
-            acc.hours += h;
-            acc.exact += amount;
+            acc.hours = add(acc.hours, h);
+            acc.exact = add(acc.exact, amount);
             acc.rr_is_rate &= wp.rr == e.rate;
             match acc.weeks.last_mut() {
                 Some(last) if last.0 == wi => {
-                    last.1 += h;
-                    last.2 += amount;
+                    last.1 = add(last.1, h);
+                    last.2 = add(last.2, amount);
                 }
                 _ => acc.weeks.push((wi, h, amount)),
             }
@@ -817,6 +820,8 @@ fn week_trace(
         }
     };
     let mut t = LineTrace::new(Label::Dated("hours:workweek:", w.start), rule).pack(pack);
+    // Days + 4 totals + up to 9 pay steps; 2 inputs; up to 4 params.
+    t.reserve(2, 4, w.days.len() + 13);
     t.input("week_start", w.start)
         .input("week_end", w.last_day());
     if !exempt {

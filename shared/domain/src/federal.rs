@@ -156,6 +156,7 @@ pub fn income_tax(
     validate_w4(w4)?;
     let mut t = LineTrace::new("tax:US_FIT", "us.fit.pub15t.percentage_method_automated")
         .pack(pack.header.id.as_str());
+    t.reserve(8, 4, 24);
     let periods = input.frequency.periods_per_year();
     t.input("w4_on_file", input.w4.is_some())
         .input(

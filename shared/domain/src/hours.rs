@@ -12,6 +12,7 @@
 //! * FLSA-exempt employees: every hour is regular.
 
 use crate::error::CalcError;
+use crate::money::{add, cmp};
 use crate::request::{OvertimeRules, PaycheckRequest, TimeEntry};
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use rust_decimal::Decimal;
@@ -208,17 +209,26 @@ fn date_order(entries: &[TimeEntry]) -> Vec<usize> {
 /// The part of the interval [from, from + h] that lies inside [lo, hi] (hi = None: unbounded).
 #[inline]
 fn overlap(from: Decimal, h: Decimal, lo: Decimal, hi: Option<Decimal>) -> Decimal {
-    let to = from + h;
-    if to < lo {
+    use std::cmp::Ordering::{Greater, Less};
+    let to = add(from, h);
+    if cmp(to, lo) == Less {
         // Ends below the band: what follows would give max(< 0, ZERO) = ZERO. (Ending exactly at
         // `lo` gives a zero with the operands' scale, so that case takes the long way.)
         return Decimal::ZERO;
     }
+    // The same choices as `Decimal::min` / `Decimal::max` (on a tie: the receiver), with the
+    // inline comparison.
     let top = match hi {
-        Some(hi) => to.min(hi),
-        None => to,
+        Some(hi) if cmp(to, hi) == Greater => hi,
+        _ => to,
     };
-    (top - from.max(lo)).max(Decimal::ZERO)
+    let base = if cmp(from, lo) == Less { lo } else { from };
+    let d = top - base;
+    if cmp(d, Decimal::ZERO) == Less {
+        Decimal::ZERO
+    } else {
+        d
+    }
 }
 
 /// Classify the (validated) time entries into regular, overtime and double-time hours.
@@ -244,7 +254,7 @@ pub fn classify(
         let mut end = pos;
         let mut hours = Decimal::ZERO;
         while end < n && workweek_start(entries[order[end]].date, week_start_day) == start {
-            hours += entries[order[end]].hours;
+            hours = add(hours, entries[order[end]].hours);
             entry_week[order[end]] = weeks.len();
             end += 1;
         }
@@ -277,7 +287,7 @@ pub fn classify(
                             overtime: h - reg,
                             double_time: Decimal::ZERO,
                         };
-                        cum += h;
+                        cum = add(cum, h);
                     }
                 }
                 OvertimeRules::California => classify_california(entries, idx, &mut splits),
@@ -292,8 +302,8 @@ pub fn classify(
             let s = splits[i];
             match w.days.last_mut() {
                 Some(d) if d.date == e.date => {
-                    d.hours += e.hours;
-                    add(&mut d.split, s);
+                    d.hours = add(d.hours, e.hours);
+                    add_split(&mut d.split, s);
                 }
                 _ => w.days.push(DayClass {
                     date: e.date,
@@ -302,12 +312,12 @@ pub fn classify(
                     seventh_day: seventh && e.date == last,
                 }),
             }
-            add(&mut w.totals, s);
+            add_split(&mut w.totals, s);
         }
     }
     let mut totals = EntrySplit::default();
     for w in &weeks {
-        add(&mut totals, w.totals);
+        add_split(&mut totals, w.totals);
     }
     Classified {
         splits,
@@ -319,10 +329,10 @@ pub fn classify(
 }
 
 #[inline]
-fn add(a: &mut EntrySplit, b: EntrySplit) {
-    a.regular += b.regular;
-    a.overtime += b.overtime;
-    a.double_time += b.double_time;
+fn add_split(a: &mut EntrySplit, b: EntrySplit) {
+    a.regular = add(a.regular, b.regular);
+    a.overtime = add(a.overtime, b.overtime);
+    a.double_time = add(a.double_time, b.double_time);
 }
 
 /// Whether every one of the 7 days of the workweek has hours worked (`idx` is one week, by date).
@@ -372,15 +382,15 @@ fn classify_california(entries: &[TimeEntry], idx: &[usize], splits: &mut [Entry
                 double_time: overlap(cum, h, CA_DAILY_DOUBLE_TIME_HOURS, None),
             }
         };
-        cum += h;
+        cum = add(cum, h);
     }
     // Weekly: regular hours beyond 40 (counting only regular hours) become overtime.
     let mut cum_reg = zero;
     for &i in idx {
         let s = &mut splits[i];
         let keep = overlap(cum_reg, s.regular, zero, Some(CA_WEEKLY_OVERTIME_HOURS));
-        cum_reg += s.regular;
-        s.overtime += s.regular - keep;
+        cum_reg = add(cum_reg, s.regular);
+        s.overtime = add(s.overtime, s.regular - keep);
         s.regular = keep;
     }
 }

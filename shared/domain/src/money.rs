@@ -15,6 +15,72 @@ pub fn cents(d: Decimal) -> Decimal {
     r
 }
 
+/// 10^0 ..= 10^19.
+const POW10_U64: [u64; 20] = {
+    let mut t = [1u64; 20];
+    let mut i = 1;
+    while i < 20 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `a + b` with exactly the value and scale `Decimal`'s `+` gives (a zero operand returns the
+/// other operand unchanged; otherwise the sum at the larger scale), computed inline on the
+/// integer mantissas when both are positive and fit 64 bits; anything else goes to `+`.
+/// (`Decimal`'s `+` is an out-of-line call through its general path; the hours and earnings loops
+/// add ~170 small positive values per paycheck.)
+#[inline(always)]
+pub fn add(a: Decimal, b: Decimal) -> Decimal {
+    if a.is_zero() {
+        return b;
+    }
+    if b.is_zero() {
+        return a;
+    }
+    if !a.is_sign_negative() && !b.is_sign_negative() {
+        let (ma, mb) = (a.mantissa() as u128, b.mantissa() as u128);
+        if ma <= u128::from(u64::MAX) && mb <= u128::from(u64::MAX) {
+            let (sa, sb) = (a.scale(), b.scale());
+            let (x, y, s) = if sa == sb {
+                (ma, mb, sa)
+            } else if sa > sb && sa - sb < 20 {
+                (ma, mb * u128::from(POW10_U64[(sa - sb) as usize]), sa)
+            } else if sb > sa && sb - sa < 20 {
+                (ma * u128::from(POW10_U64[(sb - sa) as usize]), mb, sb)
+            } else {
+                return a + b;
+            };
+            let m = x + y;
+            if m < (1u128 << 96) {
+                return Decimal::from_parts(m as u32, (m >> 32) as u32, (m >> 64) as u32, false, s);
+            }
+        }
+    }
+    a + b
+}
+
+/// `a.cmp(&b)`, computed inline on the mantissas when both are non-negative and fit 64 bits
+/// (exact: the smaller-scale mantissa is scaled up in 128 bits); anything else goes to `cmp`.
+#[inline(always)]
+pub fn cmp(a: Decimal, b: Decimal) -> std::cmp::Ordering {
+    if !a.is_sign_negative() && !b.is_sign_negative() {
+        let (ma, mb) = (a.mantissa() as u128, b.mantissa() as u128);
+        if ma <= u128::from(u64::MAX) && mb <= u128::from(u64::MAX) {
+            let (sa, sb) = (a.scale(), b.scale());
+            if sa == sb {
+                return ma.cmp(&mb);
+            } else if sa > sb && sa - sb < 20 {
+                return ma.cmp(&(mb * u128::from(POW10_U64[(sa - sb) as usize])));
+            } else if sb > sa && sb - sa < 20 {
+                return (ma * u128::from(POW10_U64[(sb - sa) as usize])).cmp(&mb);
+            }
+        }
+    }
+    a.cmp(&b)
+}
+
 /// Zero with scale 2 (`"0.00"`).
 #[inline]
 pub fn zero() -> Decimal {
@@ -158,6 +224,51 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
     use rust_decimal::dec;
+
+    #[test]
+    fn add_gives_the_value_and_scale_of_decimal_plus() {
+        let vals = [
+            dec!(0),
+            dec!(0.00),
+            dec!(-0.00),
+            dec!(8),
+            dec!(9.5),
+            dec!(8.75),
+            dec!(12.500),
+            dec!(-3.25),
+            dec!(17.50),
+            dec!(0.0000001),
+            dec!(26.2516666666666666666666667),
+            dec!(18446744073709551615),
+            dec!(18446744073709551616),
+            dec!(79228162514264337593543950335),
+            dec!(7922816251426433759354395033.5),
+        ];
+        for a in vals {
+            for b in vals {
+                // (Where `+` overflows, `add` panics the same way: not called.)
+                let Some(want) = a.checked_add(b) else {
+                    continue;
+                };
+                let fast = add(a, b);
+                assert_eq!(fast.to_string(), want.to_string(), "{a} + {b}");
+                assert_eq!(fast.scale(), want.scale(), "{a} + {b}");
+                assert_eq!(
+                    fast.is_sign_negative(),
+                    want.is_sign_negative(),
+                    "{a} + {b}"
+                );
+            }
+        }
+        for a in vals {
+            for b in vals {
+                assert_eq!(cmp(a, b), a.cmp(&b), "{a} vs {b}");
+            }
+        }
+        assert_eq!(add(dec!(0.00), dec!(5)).to_string(), "5");
+        assert_eq!(add(dec!(8), dec!(0.25)).to_string(), "8.25");
+        assert_eq!(add(dec!(1.50), dec!(2.5)).to_string(), "4.00");
+    }
 
     #[test]
     fn half_away_from_zero_not_bankers() {

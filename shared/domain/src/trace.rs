@@ -391,6 +391,14 @@ impl LineTrace {
             rounding: None,
         }
     }
+    /// Reserve room for `inputs`, `params` and `steps` entries up front (a trace known to be
+    /// long then takes one allocation per list instead of growing 4/8 → 16 → 32).
+    pub fn reserve(&mut self, inputs: usize, params: usize, steps: usize) -> &mut Self {
+        self.inputs.0.reserve_exact(inputs);
+        self.params.reserve_exact(params);
+        self.steps.0.reserve_exact(steps);
+        self
+    }
     pub fn pack(mut self, id: &'static str) -> Self {
         self.rule_pack = Some(Cow::Borrowed(id));
         self

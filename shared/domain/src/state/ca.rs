@@ -151,6 +151,7 @@ fn income_tax(
     let code = sit_code(input.state);
     let w = state_wages(input, r.wages);
     let mut t = trace_for(input, &code, "state.ca.de44.method_b");
+    t.reserve(10, 8, 20);
     trace_wages(&mut t, input, r.wages, &w);
     t.param_value("wage_basis", r.wages.as_str(), r.wages_source.as_str());
     t.input("filing_status", status.as_str())

@@ -109,6 +109,7 @@ pub(super) fn withhold(
     let code = sit_code(input.state);
     let w = state_wages(input, r.wages);
     let mut t = trace_for(input, &code, "state.ny.nys50t.method_ii");
+    t.reserve(9, 5, 16);
     trace_wages(&mut t, input, r.wages, &w);
     t.param_value("wage_basis", r.wages.as_str(), r.wages_source.as_str());
     t.input("filing_status", status.as_str())
