@@ -41,6 +41,26 @@ pub enum Command {
     Token(TokenArgs),
     /// Load the demo restaurant group (a new tenant unless --tenant is given); prints the tenant id.
     Demo(DemoArgs),
+    /// Back up the database (DATABASE_URL) to BACKUP_URL, encrypted with PAYROLL_BACKUP_KEY:
+    /// `run` (the default), `list`, `prune --keep-days 30`.
+    Backup(BackupArgs),
+    /// Restore a snapshot from BACKUP_URL into an empty database (verifies every checksum).
+    Restore(RestoreArgs),
+    /// Calculate payroll-run chunks from the queue at QUEUE_URL (redis://...) until SIGTERM.
+    Worker(WorkerArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Chunks calculated at the same time.
+    #[arg(long, default_value_t = 2)]
+    pub concurrency: usize,
+    /// Seconds after which an unacknowledged chunk (a killed worker) is taken over.
+    #[arg(long, default_value_t = 60)]
+    pub visibility_timeout: u64,
+    /// Deliveries after which a failing chunk is dead-lettered and its employees marked failed.
+    #[arg(long, default_value_t = 5)]
+    pub max_deliveries: u32,
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,6 +143,49 @@ pub struct GenerateArgs {
     pub output: Option<PathBuf>,
 }
 
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct BackupArgs {
+    #[command(subcommand)]
+    pub command: Option<BackupCommand>,
+    #[command(flatten)]
+    pub run: BackupRunArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Take a snapshot now (the default).
+    Run(BackupRunArgs),
+    /// List the snapshots in BACKUP_URL.
+    List,
+    /// Remove snapshots older than --keep-days (never the newest complete one).
+    Prune {
+        #[arg(long, default_value_t = 30)]
+        keep_days: u32,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct BackupRunArgs {
+    /// Also write the backup gauges to this file in Prometheus text format (Pushgateway, textfile
+    /// collector).
+    #[arg(long, value_name = "FILE")]
+    pub metrics_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The snapshot id (YYYY/MM/DD/HHMMSSZ, see `payroll backup list`) or `latest`.
+    #[arg(long, default_value = "latest")]
+    pub snapshot: String,
+    /// The database to restore into (must be empty unless --force).
+    #[arg(long, value_name = "URL")]
+    pub database_url: String,
+    /// Replace the contents of a non-empty database.
+    #[arg(long)]
+    pub force: bool,
+}
+
 pub fn run(cli: Cli) -> Result<(), Failure> {
     match cli.command {
         Command::Calc(a) if a.batch => crate::batch::run(&a),
@@ -133,6 +196,16 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
         Command::Tenant(TenantCommand::Create { name }) => crate::server::tenant_create(&name),
         Command::Token(a) => crate::server::token(a.tenant, &a.role, a.employee, a.ttl),
         Command::Demo(a) => crate::server::demo(a.tenant),
+        Command::Backup(a) => match a.command {
+            None => crate::backup::run(a.run.metrics_file.as_deref()),
+            Some(BackupCommand::Run(r)) => crate::backup::run(r.metrics_file.as_deref()),
+            Some(BackupCommand::List) => crate::backup::list(),
+            Some(BackupCommand::Prune { keep_days }) => crate::backup::prune(keep_days),
+        },
+        Command::Restore(a) => crate::backup::restore(&a.snapshot, &a.database_url, a.force),
+        Command::Worker(a) => {
+            crate::worker::worker(a.concurrency, a.visibility_timeout, a.max_deliveries)
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! `payroll`: the payroll engine's command-line binary. The logic lives in the modules; this file
 //! only parses the command line and turns the outcome into an exit code.
 
+mod backup;
 mod batch;
 mod calc;
 mod cli;
@@ -10,6 +11,7 @@ mod generate;
 mod io;
 mod rng;
 mod server;
+mod worker;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -53,7 +53,12 @@ pub fn serve() -> Result<(), Failure> {
         let state = AppState::from_env()
             .await
             .map_err(|e| Failure::input(e.to_string()))?;
-        let router = payroll_api::app(Arc::new(state), &Group::ALL);
+        let state = Arc::new(state);
+        // Payroll-run chunks: Redis Streams when QUEUE_URL is set, else in-process.
+        if let Some(q) = crate::worker::queue_from_env(std::time::Duration::from_secs(60)).await? {
+            payroll_api::routes::runs::install_queue(&state, q);
+        }
+        let router = payroll_api::app(state, &Group::ALL);
         payroll_api::runtime::serve_or_lambda(router)
             .await
             .map_err(Failure::internal)

@@ -15,6 +15,7 @@ pub mod money;
 pub mod request;
 pub mod response;
 pub mod rules;
+pub mod runs;
 pub mod schedule;
 pub mod state;
 pub mod trace;

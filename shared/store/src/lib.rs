@@ -6,6 +6,7 @@
 //! isolation even if a query forgets its `tenant_id = $1` filter.
 
 pub mod audit;
+pub mod backup;
 pub mod cache;
 pub mod crypto;
 pub mod db;

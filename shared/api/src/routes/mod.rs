@@ -8,6 +8,7 @@ pub mod company;
 pub mod employees;
 pub mod ops;
 pub mod paychecks;
+pub mod runs;
 pub mod time;
 
 /// The endpoint groups, one per `functions/api-*` crate.
@@ -23,15 +24,18 @@ pub enum Group {
     Paychecks,
     /// `/audit-events`
     Audit,
+    /// `/payroll-runs`, `/paystubs`
+    Runs,
 }
 
 impl Group {
-    pub const ALL: [Group; 5] = [
+    pub const ALL: [Group; 6] = [
         Group::Company,
         Group::Employees,
         Group::Time,
         Group::Paychecks,
         Group::Audit,
+        Group::Runs,
     ];
 
     /// The group's routes, relative to the base path `/api/payroll/v1`.
@@ -42,6 +46,7 @@ impl Group {
             Group::Time => time::router(),
             Group::Paychecks => paychecks::router(),
             Group::Audit => audit::router(),
+            Group::Runs => runs::router(),
         }
     }
 }

@@ -1,0 +1,31 @@
+//! Payroll runs end to end (DESIGN §4): create a run for a schedule's period, calculate it in
+//! chunks through a [`payroll_queue::JobQueue`], approve it against its `calc_hash`, pay it (pay
+//! stubs and YTD in the same transaction), void it (a linked reversal run for a paid one).
+//!
+//! Exactly once: results are upserted keyed by (run, employee) and only over a `pending` row of
+//! the current calculation attempt, so a duplicated or redelivered chunk changes nothing; chunks
+//! persist under a lock on the run row, and the statement that records a chunk's progress also
+//! flips the run to `calculated` — with its `inputs_hash`, `calc_hash` and totals computed in SQL
+//! over every item — when the last employee is done.
+
+pub mod engine;
+pub mod load;
+pub mod worker;
+
+pub use engine::{
+    ChunkOutcome, NewRun, Run, RunItem, approve, calculate, create_run, fail_chunk, get_run,
+    get_stub, list_items, list_stubs, pay, process_chunk, void,
+};
+
+use sha2::{Digest, Sha256};
+
+/// Lower-case hex SHA-256.
+pub fn sha256_hex(data: &[u8]) -> String {
+    hex::encode(Sha256::digest(data))
+}
+
+/// The run hash over `(employee_id, input_hash, result_hash)` items
+/// (`payroll_domain::runs::canonical_text`); with empty result hashes, the inputs hash.
+pub fn run_hash(items: &[(String, String, String)]) -> String {
+    sha256_hex(payroll_domain::runs::canonical_text(items).as_bytes())
+}
