@@ -8,7 +8,12 @@ use payroll_api::testing::{TestApp, event_fixture, invoke_lambda, lambda_body};
 use std::path::Path;
 
 fn event(name: &str, token: &str) -> String {
-    event_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("events").join(name), token)
+    event_fixture(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("events")
+            .join(name),
+        token,
+    )
 }
 
 #[tokio::test]
@@ -17,7 +22,11 @@ async fn api_gateway_v2_events() {
     let r = invoke_lambda(app.router.clone(), &event("list-audit.json", &app.admin())).await;
     assert_eq!(r["statusCode"], 200, "{r}");
     assert!(lambda_body(&r)["items"].is_array());
-    let r = invoke_lambda(app.router.clone(), &event("list-audit.json", &app.token(Role::PayrollManager))).await;
+    let r = invoke_lambda(
+        app.router.clone(),
+        &event("list-audit.json", &app.token(Role::PayrollManager)),
+    )
+    .await;
     assert_eq!(r["statusCode"], 403, "{r}");
     let r = invoke_lambda(app.router.clone(), &event("no-token.json", "")).await;
     assert_eq!(r["statusCode"], 401, "{r}");

@@ -7,7 +7,12 @@ use payroll_api::testing::{TestApp, event_fixture, invoke_lambda, lambda_body};
 use std::path::Path;
 
 fn event(name: &str, token: &str) -> String {
-    event_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("events").join(name), token)
+    event_fixture(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("events")
+            .join(name),
+        token,
+    )
 }
 
 #[tokio::test]
@@ -24,7 +29,8 @@ async fn api_gateway_v2_events() {
     assert_eq!(r["statusCode"], 401, "{r}");
     assert_eq!(r["headers"]["content-type"], "application/problem+json");
     // This function serves only its own group.
-    let other = event("get-company.json", &admin).replace("/api/payroll/v1/company", "/api/payroll/v1/employees");
+    let other = event("get-company.json", &admin)
+        .replace("/api/payroll/v1/company", "/api/payroll/v1/employees");
     let r = invoke_lambda(app.router.clone(), &other).await;
     assert_eq!(r["statusCode"], 404, "{r}");
     app.cleanup().await;

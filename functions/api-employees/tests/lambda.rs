@@ -7,7 +7,12 @@ use payroll_api::testing::{TestApp, event_fixture, invoke_lambda, lambda_body};
 use std::path::Path;
 
 fn event(name: &str, token: &str) -> String {
-    event_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("events").join(name), token)
+    event_fixture(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("events")
+            .join(name),
+        token,
+    )
 }
 
 #[tokio::test]
@@ -19,7 +24,10 @@ async fn api_gateway_v2_events() {
     let body = lambda_body(&r);
     assert_eq!(body["first_name"], "Ana");
     assert!(!r.to_string().contains("6789") || body["ssn"] == "***-**-6789");
-    assert!(!r.to_string().contains("123-45-6789"), "SSN must be masked: {r}");
+    assert!(
+        !r.to_string().contains("123-45-6789"),
+        "SSN must be masked: {r}"
+    );
     let r = invoke_lambda(app.router.clone(), &event("list-employees.json", &admin)).await;
     assert_eq!(r["statusCode"], 200, "{r}");
     assert_eq!(lambda_body(&r)["items"].as_array().map(Vec::len), Some(1));

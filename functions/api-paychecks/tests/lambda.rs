@@ -8,7 +8,12 @@ use payroll_api::testing::{TestApp, event_fixture, invoke_lambda, lambda_body};
 use std::path::Path;
 
 fn event(name: &str, token: &str) -> String {
-    event_fixture(&Path::new(env!("CARGO_MANIFEST_DIR")).join("events").join(name), token)
+    event_fixture(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("events")
+            .join(name),
+        token,
+    )
 }
 
 #[tokio::test]

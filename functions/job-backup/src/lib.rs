@@ -24,7 +24,9 @@ impl Job {
     pub async fn from_env() -> anyhow::Result<Job> {
         let var = |n: &str| std::env::var(n).with_context(|| format!("{n} is not set"));
         let keep_days = match std::env::var("BACKUP_KEEP_DAYS") {
-            Ok(v) => v.parse().context("BACKUP_KEEP_DAYS must be a number of days")?,
+            Ok(v) => v
+                .parse()
+                .context("BACKUP_KEEP_DAYS must be a number of days")?,
             Err(_) => 30,
         };
         Ok(Job {

@@ -45,7 +45,8 @@ async fn a_scheduled_event_backs_up_and_prunes() {
     assert_eq!(out["pruned"], serde_json::json!([]));
 
     // Make that snapshot look 40 days old, run again: the old one goes, the new one stays.
-    let old = backup::snapshot_id(backup::parse_snapshot_id(&id).unwrap() - chrono::TimeDelta::days(40));
+    let old =
+        backup::snapshot_id(backup::parse_snapshot_id(&id).unwrap() - chrono::TimeDelta::days(40));
     for o in store.list(&format!("{id}/")).await.unwrap() {
         let body = store.get_bytes(&o.key).await.unwrap();
         store
@@ -54,7 +55,15 @@ async fn a_scheduled_event_backs_up_and_prunes() {
             .unwrap();
     }
     store
-        .delete(&store.list(&format!("{id}/")).await.unwrap().into_iter().map(|o| o.key).collect::<Vec<_>>())
+        .delete(
+            &store
+                .list(&format!("{id}/"))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|o| o.key)
+                .collect::<Vec<_>>(),
+        )
         .await
         .unwrap();
     let out = job
@@ -73,9 +82,16 @@ async fn a_scheduled_event_backs_up_and_prunes() {
         .unwrap();
     tokio::spawn(conn);
     let m = backup::manifest(&store, &job.key, "latest").await.unwrap();
-    backup::restore(&client, &store, &job.key, &m, &Default::default(), &backup::NoProgress)
-        .await
-        .unwrap();
+    backup::restore(
+        &client,
+        &store,
+        &job.key,
+        &m,
+        &Default::default(),
+        &backup::NoProgress,
+    )
+    .await
+    .unwrap();
     let n: i64 = client
         .query_one("SELECT count(*) FROM tenants WHERE id = $1", &[&tenant])
         .await

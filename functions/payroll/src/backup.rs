@@ -34,7 +34,10 @@ fn env(name: &str, example: &str) -> Result<String, Failure> {
 }
 
 async fn store() -> Result<Store, Failure> {
-    let url = env("BACKUP_URL", "s3://my-bucket/payroll or file:///var/backups/payroll")?;
+    let url = env(
+        "BACKUP_URL",
+        "s3://my-bucket/payroll or file:///var/backups/payroll",
+    )?;
     Store::from_url(&url)
         .await
         .map_err(|e| Failure::input(e.to_string()))

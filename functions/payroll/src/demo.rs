@@ -137,14 +137,18 @@ pub async fn load(state: SharedState, tenant: Uuid) -> Result<String, String> {
         json!({"name": "Congress Avenue Grill", "state": "TX", "locality": "Austin",
                "address": {"line1": "600 Congress Ave", "city": "Austin", "state": "TX", "postal_code": "78701"}}),
     ] {
-        locations.push(id_of(&c.call(Method::POST, "/locations", Some(body)).await?)?);
+        locations.push(id_of(
+            &c.call(Method::POST, "/locations", Some(body)).await?,
+        )?);
     }
     let hourly = id_of(
         &c.call(
             Method::POST,
             "/pay-schedules",
-            Some(json!({"name": "Hourly staff (biweekly)", "frequency": "biweekly",
-                        "first_period_start": "2026-01-05", "pay_date_offset_days": 5})),
+            Some(
+                json!({"name": "Hourly staff (biweekly)", "frequency": "biweekly",
+                        "first_period_start": "2026-01-05", "pay_date_offset_days": 5}),
+            ),
         )
         .await?,
     )?;
@@ -152,14 +156,16 @@ pub async fn load(state: SharedState, tenant: Uuid) -> Result<String, String> {
         &c.call(
             Method::POST,
             "/pay-schedules",
-            Some(json!({"name": "Managers (semimonthly)", "frequency": "semimonthly",
-                        "first_period_start": "2026-01-01", "pay_date_offset_days": 0})),
+            Some(
+                json!({"name": "Managers (semimonthly)", "frequency": "semimonthly",
+                        "first_period_start": "2026-01-01", "pay_date_offset_days": 0}),
+            ),
         )
         .await?,
     )?;
 
-    let start = chrono::NaiveDate::parse_from_str(PERIOD_START, "%Y-%m-%d")
-        .map_err(|e| e.to_string())?;
+    let start =
+        chrono::NaiveDate::parse_from_str(PERIOD_START, "%Y-%m-%d").map_err(|e| e.to_string())?;
     let mut entries = Vec::new();
     let mut employees = 0;
     for (i, (first, last, role, loc)) in STAFF.iter().enumerate() {

@@ -40,7 +40,10 @@ pub fn migrate() -> Result<(), Failure> {
             println!("schema is up to date (version {version})");
         } else {
             let list: Vec<String> = applied.iter().map(|v| v.to_string()).collect();
-            println!("applied migrations {}; schema version {version}", list.join(", "));
+            println!(
+                "applied migrations {}; schema version {version}",
+                list.join(", ")
+            );
         }
         Ok(())
     })
@@ -88,10 +91,14 @@ pub fn token(tenant: Uuid, role: &str, employee: Option<Uuid>, ttl: i64) -> Resu
         ))
     })?;
     if role == Role::Employee && employee.is_none() {
-        return Err(Failure::input("--employee is required for the employee role"));
+        return Err(Failure::input(
+            "--employee is required for the employee role",
+        ));
     }
     if !(60..=31_536_000).contains(&ttl) {
-        return Err(Failure::input("--ttl: must be between 60 and 31536000 seconds"));
+        return Err(Failure::input(
+            "--ttl: must be between 60 and 31536000 seconds",
+        ));
     }
     let jwt = JwtConfig::from_env().map_err(Failure::input)?;
     let t = jwt

@@ -216,7 +216,9 @@ impl Auth {
             return Err(ApiError::forbidden());
         }
         if roles.contains(&Role::Employee) && claims.employee_id.is_none() && roles.len() == 1 {
-            return Err(ApiError::unauthorized("an employee token needs employee_id"));
+            return Err(ApiError::unauthorized(
+                "an employee token needs employee_id",
+            ));
         }
         Ok(Auth {
             sub: claims.sub,
@@ -230,7 +232,10 @@ impl Auth {
 impl FromRequestParts<SharedState> for Auth {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &SharedState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &SharedState,
+    ) -> Result<Self, Self::Rejection> {
         if let Some(a) = parts.extensions.get::<Auth>() {
             return Ok(a.clone());
         }

@@ -38,7 +38,12 @@ struct Problem<'a> {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        title: &'static str,
+        detail: impl Into<String>,
+    ) -> Self {
         ApiError {
             status,
             code,
@@ -63,19 +68,39 @@ impl ApiError {
     }
     /// 400 for a body that is not JSON of the expected shape.
     pub fn bad_request(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", "The request could not be read", detail)
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "The request could not be read",
+            detail,
+        )
     }
     pub fn unauthorized(detail: impl Into<String>) -> Self {
-        let mut e = ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "Authentication required", detail);
+        let mut e = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Authentication required",
+            detail,
+        );
         e.headers
             .push((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
         e
     }
     pub fn forbidden() -> Self {
-        ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", "your role does not allow this action")
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Not allowed",
+            "your role does not allow this action",
+        )
     }
     pub fn not_found() -> Self {
-        ApiError::new(StatusCode::NOT_FOUND, "not_found", "Not found", "no such resource")
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "Not found",
+            "no such resource",
+        )
     }
     pub fn conflict(detail: impl Into<String>) -> Self {
         ApiError::new(StatusCode::CONFLICT, "conflict", "Conflict", detail)
@@ -103,7 +128,12 @@ impl ApiError {
         )
     }
     pub fn unavailable(detail: impl Into<String>) -> Self {
-        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail)
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            "Service unavailable",
+            detail,
+        )
     }
     pub fn with_header(mut self, name: header::HeaderName, value: &str) -> Self {
         if let Ok(v) = HeaderValue::from_str(value) {

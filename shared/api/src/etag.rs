@@ -9,7 +9,11 @@ pub fn of_version(version: i64) -> String {
 }
 
 /// A JSON response with an `ETag` header.
-pub fn with_etag<T: serde::Serialize>(status: axum::http::StatusCode, version: i64, body: &T) -> Response {
+pub fn with_etag<T: serde::Serialize>(
+    status: axum::http::StatusCode,
+    version: i64,
+    body: &T,
+) -> Response {
     let mut resp = (status, axum::Json(body)).into_response();
     if let Ok(v) = HeaderValue::from_str(&of_version(version)) {
         resp.headers_mut().insert(header::ETAG, v);

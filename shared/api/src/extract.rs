@@ -43,7 +43,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let path = e.path().to_string();
             let inner = e.into_inner();
             if inner.is_syntax() || inner.is_eof() {
-                return Err(ApiError::bad_request(format!("the body is not valid JSON: {inner}")));
+                return Err(ApiError::bad_request(format!(
+                    "the body is not valid JSON: {inner}"
+                )));
             }
             let msg = inner.to_string();
             let msg = msg
@@ -118,7 +120,12 @@ impl IfMatch {
         match &self.0 {
             None => Ok(()),
             Some(v) if v == "*" => Ok(()),
-            Some(v) if v.split(',').any(|t| t.trim().trim_start_matches("W/") == current) => Ok(()),
+            Some(v)
+                if v.split(',')
+                    .any(|t| t.trim().trim_start_matches("W/") == current) =>
+            {
+                Ok(())
+            }
             Some(_) => Err(ApiError::stale(current)),
         }
     }

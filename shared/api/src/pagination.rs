@@ -29,7 +29,10 @@ pub fn limit(requested: Option<i64>, default: i64, max: i64) -> Result<i64, ApiE
     match requested {
         None => Ok(default),
         Some(n) if (1..=max).contains(&n) => Ok(n),
-        Some(_) => Err(ApiError::validation("limit", format!("must be between 1 and {max}"))),
+        Some(_) => Err(ApiError::validation(
+            "limit",
+            format!("must be between 1 and {max}"),
+        )),
     }
 }
 
@@ -44,5 +47,8 @@ pub fn page<T: Serialize>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> Stri
     } else {
         None
     };
-    Page { items: rows, next_cursor }
+    Page {
+        items: rows,
+        next_cursor,
+    }
 }

@@ -3,13 +3,13 @@
 //! crate's integration tests and by the function crates' Lambda tests.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use crate::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, JwtConfig, Role};
+use crate::state::{AppState, Settings};
+use crate::{Group, SharedState, app};
 use axum::Router;
 use axum::body::Body;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
-use crate::auth::{DEFAULT_AUDIENCE, DEFAULT_ISSUER, JwtConfig, Role};
-use crate::state::{AppState, Settings};
-use crate::{Group, SharedState, app};
 use payroll_store::Db;
 use payroll_store::crypto::DataKey;
 use serde_json::Value;
@@ -20,7 +20,8 @@ use uuid::Uuid;
 pub const JWT_SECRET: &[u8] = b"test-secret-test-secret-test-secret-0123";
 
 pub fn admin_url() -> String {
-    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 pub fn redis_url() -> String {
@@ -30,10 +31,15 @@ pub fn redis_url() -> String {
 /// Create an empty database with a unique name; returns (name, url).
 pub async fn fresh_database() -> (String, String) {
     let admin = admin_url();
-    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls).await.expect("connect to PostgreSQL (is it running?)");
+    let (client, conn) = tokio_postgres::connect(&admin, tokio_postgres::NoTls)
+        .await
+        .expect("connect to PostgreSQL (is it running?)");
     tokio::spawn(conn);
     let name = format!("t_{}", Uuid::new_v4().simple());
-    client.batch_execute(&format!("CREATE DATABASE {name}")).await.unwrap();
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .unwrap();
     let base = admin.rsplit_once('/').map(|(b, _)| b.to_owned()).unwrap();
     (name.clone(), format!("{base}/{name}"))
 }
@@ -41,13 +47,21 @@ pub async fn fresh_database() -> (String, String) {
 pub async fn drop_database(name: &str) {
     if let Ok((client, conn)) = tokio_postgres::connect(&admin_url(), tokio_postgres::NoTls).await {
         tokio::spawn(conn);
-        let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+        let _ = client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await;
     }
 }
 
 pub async fn redis(url: &str) -> Option<redis::aio::ConnectionManager> {
     let client = redis::Client::open(url).ok()?;
-    tokio::time::timeout(std::time::Duration::from_secs(2), client.get_connection_manager()).await.ok()?.ok()
+    tokio::time::timeout(
+        std::time::Duration::from_secs(2),
+        client.get_connection_manager(),
+    )
+    .await
+    .ok()?
+    .ok()
 }
 
 pub struct TestApp {
@@ -80,25 +94,45 @@ impl TestApp {
         TestApp::spawn_with(r, Settings::default(), &Group::ALL).await
     }
 
-    pub async fn spawn_with(redis: Option<redis::aio::ConnectionManager>, settings: Settings, groups: &[Group]) -> TestApp {
+    pub async fn spawn_with(
+        redis: Option<redis::aio::ConnectionManager>,
+        settings: Settings,
+        groups: &[Group],
+    ) -> TestApp {
         let (db_name, url) = fresh_database().await;
         let db = Db::connect(&url, 8).unwrap();
         payroll_store::migrate::migrate(&db).await.unwrap();
-        let tenant = payroll_store::repo::tenants::create(&db, "Test Bistro").await.unwrap();
-        let other_tenant = payroll_store::repo::tenants::create(&db, "Other Diner").await.unwrap();
+        let tenant = payroll_store::repo::tenants::create(&db, "Test Bistro")
+            .await
+            .unwrap();
+        let other_tenant = payroll_store::repo::tenants::create(&db, "Other Diner")
+            .await
+            .unwrap();
         let jwt = JwtConfig::new(JWT_SECRET, DEFAULT_ISSUER, DEFAULT_AUDIENCE).unwrap();
         let key = DataKey::from_bytes(&[42u8; 32]).unwrap();
         let state = Arc::new(AppState::new(db.clone(), jwt.clone(), key, redis, settings));
         let router = app(state.clone(), groups);
-        TestApp { router, state, db, db_name, tenant, other_tenant, jwt }
+        TestApp {
+            router,
+            state,
+            db,
+            db_name,
+            tenant,
+            other_tenant,
+            jwt,
+        }
     }
 
     pub fn token(&self, role: Role) -> String {
-        self.jwt.mint("tester@example.com", self.tenant, &[role], None, 3600).unwrap()
+        self.jwt
+            .mint("tester@example.com", self.tenant, &[role], None, 3600)
+            .unwrap()
     }
 
     pub fn token_for(&self, tenant: Uuid, role: Role, employee: Option<Uuid>) -> String {
-        self.jwt.mint("someone@example.com", tenant, &[role], employee, 3600).unwrap()
+        self.jwt
+            .mint("someone@example.com", tenant, &[role], employee, 3600)
+            .unwrap()
     }
 
     pub fn admin(&self) -> String {
@@ -106,7 +140,14 @@ impl TestApp {
     }
 
     /// Call the app in-process.
-    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<&Value>, headers: &[(&str, &str)]) -> TestResponse {
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
         let mut b = Request::builder().method(method).uri(path);
         if let Some(t) = token {
             b = b.header("authorization", format!("Bearer {t}"));
@@ -115,7 +156,10 @@ impl TestApp {
             b = b.header(*k, *v);
         }
         let req = match body {
-            Some(v) => b.header("content-type", "application/json").body(Body::from(v.to_string())).unwrap(),
+            Some(v) => b
+                .header("content-type", "application/json")
+                .body(Body::from(v.to_string()))
+                .unwrap(),
             None => b.body(Body::empty()).unwrap(),
         };
         let resp = self.router.clone().oneshot(req).await.unwrap();
@@ -124,7 +168,12 @@ impl TestApp {
         let bytes = resp.into_body().collect().await.unwrap().to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        TestResponse { status, headers, text, json }
+        TestResponse {
+            status,
+            headers,
+            text,
+            json,
+        }
     }
 
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
@@ -132,19 +181,23 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, token: &str, body: &Value) -> TestResponse {
-        self.call(Method::POST, path, Some(token), Some(body), &[]).await
+        self.call(Method::POST, path, Some(token), Some(body), &[])
+            .await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: &Value) -> TestResponse {
-        self.call(Method::PUT, path, Some(token), Some(body), &[]).await
+        self.call(Method::PUT, path, Some(token), Some(body), &[])
+            .await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: &Value) -> TestResponse {
-        self.call(Method::PATCH, path, Some(token), Some(body), &[]).await
+        self.call(Method::PATCH, path, Some(token), Some(body), &[])
+            .await
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> TestResponse {
-        self.call(Method::DELETE, path, Some(token), None, &[]).await
+        self.call(Method::DELETE, path, Some(token), None, &[])
+            .await
     }
 
     /// Drop the test database (call at the end of a test).
@@ -158,7 +211,12 @@ impl TestApp {
 /// Assert a problem+json response with the given status and code.
 pub fn assert_problem(r: &TestResponse, status: u16, code: &str) {
     assert_eq!(r.status.as_u16(), status, "{}", r.text);
-    assert_eq!(r.header("content-type"), Some("application/problem+json"), "{}", r.text);
+    assert_eq!(
+        r.header("content-type"),
+        Some("application/problem+json"),
+        "{}",
+        r.text
+    );
     assert_eq!(r.json["code"], code, "{}", r.text);
 }
 
@@ -168,7 +226,8 @@ pub fn assert_problem(r: &TestResponse, status: u16, code: &str) {
 pub async fn invoke_lambda(router: Router, event_json: &str) -> Value {
     use lambda_http::request::LambdaRequest;
     use lambda_http::{Context, LambdaEvent};
-    let payload: LambdaRequest = serde_json::from_str(event_json).expect("a valid API Gateway event");
+    let payload: LambdaRequest =
+        serde_json::from_str(event_json).expect("a valid API Gateway event");
     let mut adapter = lambda_http::Adapter::from(router);
     let resp = tower::Service::call(&mut adapter, LambdaEvent::new(payload, Context::default()))
         .await

@@ -149,7 +149,9 @@ impl Store {
             Ok(Store::S3(S3Store::connect(bucket, prefix, s3).await))
         } else if let Some(path) = url.strip_prefix("file://") {
             if !path.starts_with('/') {
-                return Err(bad("a file URL needs an absolute path (file:///var/backups)"));
+                return Err(bad(
+                    "a file URL needs an absolute path (file:///var/backups)",
+                ));
             }
             Ok(Store::Local(LocalStore::new(path)))
         } else {
@@ -250,7 +252,10 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("cloud-{}", uuid::Uuid::new_v4().simple()));
         let url = format!("file://{}", dir.display());
         let store = Store::from_url(&url).await.unwrap();
-        store.put("a/b/small", Bytes::from_static(b"hello")).await.unwrap();
+        store
+            .put("a/b/small", Bytes::from_static(b"hello"))
+            .await
+            .unwrap();
         let mut up = store.create("a/c/big").await.unwrap();
         for i in 0..100u8 {
             up.write(&[i; 1000]).await.unwrap();

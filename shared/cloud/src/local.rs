@@ -72,7 +72,10 @@ impl ObjectStorage for LocalStore {
         let file = tokio::fs::File::open(&path)
             .await
             .map_err(|e| not_found_or(key, format!("open {}", path.display()), e))?;
-        Ok(Box::pin(tokio::io::BufReader::with_capacity(256 * 1024, file)))
+        Ok(Box::pin(tokio::io::BufReader::with_capacity(
+            256 * 1024,
+            file,
+        )))
     }
 
     async fn get_bytes(&self, key: &str) -> Result<Vec<u8>> {
@@ -165,7 +168,10 @@ pub struct LocalUpload {
 impl LocalUpload {
     pub(crate) async fn write(&mut self, data: &[u8]) -> Result<()> {
         let Some(file) = self.file.as_mut() else {
-            return Err(CloudError::io("write", std::io::Error::other("upload closed")));
+            return Err(CloudError::io(
+                "write",
+                std::io::Error::other("upload closed"),
+            ));
         };
         file.write_all(data)
             .await
@@ -176,10 +182,15 @@ impl LocalUpload {
 
     pub(crate) async fn finish(mut self) -> Result<u64> {
         let Some(mut file) = self.file.take() else {
-            return Err(CloudError::io("finish", std::io::Error::other("upload closed")));
+            return Err(CloudError::io(
+                "finish",
+                std::io::Error::other("upload closed"),
+            ));
         };
         let ctx = |what: &str| format!("{what} {}", self.tmp.display());
-        file.flush().await.map_err(|e| CloudError::io(ctx("flush"), e))?;
+        file.flush()
+            .await
+            .map_err(|e| CloudError::io(ctx("flush"), e))?;
         file.get_ref()
             .sync_all()
             .await

@@ -340,11 +340,11 @@ impl S3Upload {
                 .map_err(|e| s3_error("PutObject", &self.key, e))?;
             return Ok(self.size);
         }
-        if !self.buf.is_empty() {
-            if let Err(e) = self.upload_part().await {
-                self.abort_ref().await;
-                return Err(e);
-            }
+        if !self.buf.is_empty()
+            && let Err(e) = self.upload_part().await
+        {
+            self.abort_ref().await;
+            return Err(e);
         }
         let id = self.upload_id.clone().unwrap_or_default();
         let done = CompletedMultipartUpload::builder()

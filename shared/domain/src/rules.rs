@@ -213,17 +213,32 @@ fn load_all() -> Result<Registry, String> {
     let mut federal = Vec::new();
     for (name, text) in FEDERAL_FILES {
         let mut p: FederalPack = toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
-        p.header.id = format!("{}-{}@{}", p.header.jurisdiction, p.header.year, p.header.version);
+        p.header.id = format!(
+            "{}-{}@{}",
+            p.header.jurisdiction, p.header.year, p.header.version
+        );
         if p.header.jurisdiction != "US" {
             return Err(format!("{name}: federal pack must have jurisdiction US"));
         }
         for (t, rows) in [
-            ("standard.married_filing_jointly", &p.fit.standard.married_filing_jointly),
+            (
+                "standard.married_filing_jointly",
+                &p.fit.standard.married_filing_jointly,
+            ),
             ("standard.single", &p.fit.standard.single),
-            ("standard.head_of_household", &p.fit.standard.head_of_household),
-            ("checkbox.married_filing_jointly", &p.fit.checkbox.married_filing_jointly),
+            (
+                "standard.head_of_household",
+                &p.fit.standard.head_of_household,
+            ),
+            (
+                "checkbox.married_filing_jointly",
+                &p.fit.checkbox.married_filing_jointly,
+            ),
             ("checkbox.single", &p.fit.checkbox.single),
-            ("checkbox.head_of_household", &p.fit.checkbox.head_of_household),
+            (
+                "checkbox.head_of_household",
+                &p.fit.checkbox.head_of_household,
+            ),
         ] {
             validate_table(&format!("{name}: fit.{t}"), rows)?;
         }
@@ -236,12 +251,18 @@ fn load_all() -> Result<Registry, String> {
     for (name, text) in STATE_FILES {
         let mut p: crate::state::StatePack =
             toml::from_str(text).map_err(|e| format!("{name}: {e}"))?;
-        p.header.id = format!("{}-{}@{}", p.header.jurisdiction, p.header.year, p.header.version);
+        p.header.id = format!(
+            "{}-{}@{}",
+            p.header.jurisdiction, p.header.year, p.header.version
+        );
         p.validate().map_err(|e| format!("{name}: {e}"))?;
         files.push(info(&p.header, name, p.sources()));
         states.push(p);
     }
-    for v in [&federal.iter().map(|p| &p.header).collect::<Vec<_>>(), &states.iter().map(|p| &p.header).collect()] {
+    for v in [
+        &federal.iter().map(|p| &p.header).collect::<Vec<_>>(),
+        &states.iter().map(|p| &p.header).collect(),
+    ] {
         check_no_overlap(v)?;
     }
     Ok(Registry {
@@ -272,7 +293,10 @@ fn check_no_overlap(headers: &[&PackHeader]) -> Result<(), String> {
             return Err(format!("{}: valid_to before valid_from", a.id));
         }
         for b in &headers[i + 1..] {
-            if a.jurisdiction == b.jurisdiction && a.valid_from <= b.valid_to && b.valid_from <= a.valid_to {
+            if a.jurisdiction == b.jurisdiction
+                && a.valid_from <= b.valid_to
+                && b.valid_from <= a.valid_to
+            {
                 return Err(format!("{} and {} overlap", a.id, b.id));
             }
         }

@@ -53,19 +53,43 @@ fn hourly(state: &str, freq: &str, start: &str, end: &str, entries: Vec<Value>) 
 
 #[test]
 fn w1_california_daily_overtime() {
-    let r = calc(hourly("CA", "weekly", "2025-03-03", "2025-03-09", days("2025-03-03", &["9", "10", "8", "12", "7"], "20")));
-    assert_eq!((r.hours.regular, r.hours.overtime, r.hours.double_time), (d("39"), d("7"), d("0")));
+    let r = calc(hourly(
+        "CA",
+        "weekly",
+        "2025-03-03",
+        "2025-03-09",
+        days("2025-03-03", &["9", "10", "8", "12", "7"], "20"),
+    ));
+    assert_eq!(
+        (r.hours.regular, r.hours.overtime, r.hours.double_time),
+        (d("39"), d("7"), d("0"))
+    );
 }
 
 #[test]
 fn w2_california_fourteen_hour_day() {
-    let r = calc(hourly("CA", "weekly", "2025-03-03", "2025-03-09", days("2025-03-03", &["14"], "20")));
-    assert_eq!((r.hours.regular, r.hours.overtime, r.hours.double_time), (d("8"), d("4"), d("2")));
+    let r = calc(hourly(
+        "CA",
+        "weekly",
+        "2025-03-03",
+        "2025-03-09",
+        days("2025-03-03", &["14"], "20"),
+    ));
+    assert_eq!(
+        (r.hours.regular, r.hours.overtime, r.hours.double_time),
+        (d("8"), d("4"), d("2"))
+    );
 }
 
 #[test]
 fn w3_flsa_five_ten_hour_days() {
-    let r = calc(hourly("TX", "weekly", "2025-03-03", "2025-03-09", days("2025-03-03", &["10"; 5], "15")));
+    let r = calc(hourly(
+        "TX",
+        "weekly",
+        "2025-03-03",
+        "2025-03-09",
+        days("2025-03-03", &["10"; 5], "15"),
+    ));
     assert_eq!((r.hours.regular, r.hours.overtime), (d("40"), d("10")));
 }
 
@@ -79,7 +103,13 @@ fn w4_weeks_are_not_averaged() {
 
 #[test]
 fn w5_overtime_pay() {
-    let r = calc(hourly("TX", "weekly", "2025-03-03", "2025-03-09", days("2025-03-03", &["10"; 5], "15")));
+    let r = calc(hourly(
+        "TX",
+        "weekly",
+        "2025-03-03",
+        "2025-03-09",
+        days("2025-03-03", &["10"; 5], "15"),
+    ));
     assert_eq!(earning(&r, "regular"), d("600.00"));
     assert_eq!(earning(&r, "overtime"), d("225.00"));
     assert_eq!(r.gross_pay, d("825.00"));
@@ -128,14 +158,22 @@ fn w8_w9_salary_per_period() {
 
 #[test]
 fn w10_tip_pool_sums_to_the_pool() {
-    let parts = payroll_domain::earnings::allocate_tip_pool(d("800.00"), &[d("40"), d("35"), d("15")]).unwrap();
+    let parts =
+        payroll_domain::earnings::allocate_tip_pool(d("800.00"), &[d("40"), d("35"), d("15")])
+            .unwrap();
     assert_eq!(parts, vec![d("355.56"), d("311.11"), d("133.33")]);
     assert_eq!(parts.iter().sum::<Decimal>(), d("800.00"));
 }
 
 #[test]
 fn w11_tipped_no_makeup_and_fica_on_tips() {
-    let mut req = hourly("TX", "weekly", "2025-03-03", "2025-03-09", days("2025-03-03", &["6"; 5], "2.13"));
+    let mut req = hourly(
+        "TX",
+        "weekly",
+        "2025-03-03",
+        "2025-03-09",
+        days("2025-03-03", &["6"; 5], "2.13"),
+    );
     req["employee"] = json!({"tipped": true});
     req["earnings"] = json!([{"type": "cash_tips", "amount": "500.00"}]);
     let r = calc(req);
@@ -149,13 +187,23 @@ fn w11_tipped_no_makeup_and_fica_on_tips() {
     assert_eq!(fit.amount, d("63.90") - d("34.96") - d("8.18"));
     assert!(fit.uncollected.unwrap() > Decimal::ZERO);
     assert_eq!(r.net_pay, d("0.00"));
-    let cash_tips_paid = r.deductions.iter().find(|x| x.kind.as_str() == "cash_tips_paid").unwrap();
+    let cash_tips_paid = r
+        .deductions
+        .iter()
+        .find(|x| x.kind.as_str() == "cash_tips_paid")
+        .unwrap();
     assert_eq!(cash_tips_paid.amount, d("500.00"));
 }
 
 #[test]
 fn w12_tipped_minimum_wage_makeup() {
-    let mut req = hourly("TX", "weekly", "2025-03-03", "2025-03-09", days("2025-03-03", &["8"; 5], "2.13"));
+    let mut req = hourly(
+        "TX",
+        "weekly",
+        "2025-03-03",
+        "2025-03-09",
+        days("2025-03-03", &["8"; 5], "2.13"),
+    );
     req["employee"] = json!({"tipped": true});
     req["earnings"] = json!([{"type": "charged_tips", "amount": "100.00"}]);
     let r = calc(req);
@@ -181,7 +229,9 @@ fn w13_regular_rate_blends_jobs() {
 
 fn garnish(orders: Value, disposable: &str, freq: PayFrequency) -> Vec<Decimal> {
     let orders: Vec<GarnishmentInput> = serde_json::from_value(orders).unwrap();
-    let fed = payroll_domain::rules::federal_for(chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap()).unwrap();
+    let fed =
+        payroll_domain::rules::federal_for(chrono::NaiveDate::from_ymd_opt(2025, 6, 1).unwrap())
+            .unwrap();
     let (lines, _) = payroll_domain::garnish::compute(&payroll_domain::garnish::GarnishContext {
         orders: &orders,
         federal: fed,
@@ -195,18 +245,36 @@ fn garnish(orders: Value, disposable: &str, freq: PayFrequency) -> Vec<Decimal> 
 
 #[test]
 fn w14_creditor_within_cap() {
-    assert_eq!(garnish(json!([{"type": "creditor", "amount": "200.00"}]), "1100", PayFrequency::Weekly), vec![d("200.00")]);
+    assert_eq!(
+        garnish(
+            json!([{"type": "creditor", "amount": "200.00"}]),
+            "1100",
+            PayFrequency::Weekly
+        ),
+        vec![d("200.00")]
+    );
 }
 
 #[test]
 fn w15_creditor_low_earnings() {
-    assert_eq!(garnish(json!([{"type": "creditor", "amount": "100.00"}]), "250", PayFrequency::Weekly), vec![d("32.50")]);
+    assert_eq!(
+        garnish(
+            json!([{"type": "creditor", "amount": "100.00"}]),
+            "250",
+            PayFrequency::Weekly
+        ),
+        vec![d("32.50")]
+    );
 }
 
 #[test]
 fn w16_child_support() {
     assert_eq!(
-        garnish(json!([{"type": "child_support", "amount": "400.00", "limit_percent": "50"}]), "1725", PayFrequency::Weekly),
+        garnish(
+            json!([{"type": "child_support", "amount": "400.00", "limit_percent": "50"}]),
+            "1725",
+            PayFrequency::Weekly
+        ),
         vec![d("400.00")]
     );
 }
@@ -316,7 +384,10 @@ fn salaried(state: &str, w4: Value) -> PaycheckResult {
 
 #[test]
 fn state_examples() {
-    let r = salaried("CA", json!({"CA": {"filing_status": "single", "allowances": 1}}));
+    let r = salaried(
+        "CA",
+        json!({"CA": {"filing_status": "single", "allowances": 1}}),
+    );
     assert_eq!(tax(&r, "CA_SIT").1, d("51.45"));
     assert_eq!(tax(&r, "CA_SDI").1, d("24.00"));
     let r = salaried("IL", json!({"IL": {"allowances": 1}}));
@@ -325,7 +396,11 @@ fn state_examples() {
     assert_eq!(tax(&r, "PA_SIT").1, d("61.40"));
     for st in ["AK", "FL", "NV", "NH", "SD", "TN", "TX", "WA", "WY"] {
         let r = salaried(st, json!({}));
-        assert_eq!(tax(&r, &format!("{st}_SIT")), (d("2000.00"), d("0.00")), "{st}");
+        assert_eq!(
+            tax(&r, &format!("{st}_SIT")),
+            (d("2000.00"), d("0.00")),
+            "{st}"
+        );
     }
 }
 
@@ -333,7 +408,16 @@ fn state_examples() {
 fn every_tax_that_applies_is_listed_even_at_zero() {
     let r = salaried("TX", json!({}));
     let codes: Vec<&str> = r.taxes.iter().map(|t| t.code.as_ref()).collect();
-    for c in ["US_FIT", "US_SS", "US_MEDICARE", "US_ADDL_MEDICARE", "TX_SIT", "US_SS_ER", "US_MEDICARE_ER", "US_FUTA"] {
+    for c in [
+        "US_FIT",
+        "US_SS",
+        "US_MEDICARE",
+        "US_ADDL_MEDICARE",
+        "TX_SIT",
+        "US_SS_ER",
+        "US_MEDICARE_ER",
+        "US_FUTA",
+    ] {
         assert!(codes.contains(&c), "{c} missing from {codes:?}");
     }
 }

@@ -23,7 +23,11 @@ fn every_file_under_rules_is_embedded() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
     let mut on_disk = BTreeSet::new();
     for entry in walk(&root) {
-        let rel = entry.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/");
+        let rel = entry
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
         if rel.ends_with(".toml") {
             on_disk.insert(rel);
         }
@@ -55,18 +59,29 @@ fn every_value_names_a_source_and_no_placeholders_remain() {
         assert!(!info.sources.is_empty(), "{} has no sources", info.id);
         for s in &info.sources {
             assert!(s.trim().len() >= 10, "{}: source too short: {s:?}", info.id);
-            assert!(!s.to_lowercase().contains("placeholder"), "{}: placeholder source", info.id);
+            assert!(
+                !s.to_lowercase().contains("placeholder"),
+                "{}: placeholder source",
+                info.id
+            );
         }
     }
     for (name, text) in FEDERAL_FILES.iter().chain(STATE_FILES) {
-        assert!(!text.to_lowercase().contains("placeholder"), "{name} is a placeholder");
+        assert!(
+            !text.to_lowercase().contains("placeholder"),
+            "{name} is a placeholder"
+        );
     }
 }
 
 #[test]
 fn packs_cover_each_year_without_gaps() {
     let reg = rules::registry().unwrap();
-    let mut jurisdictions: BTreeSet<&str> = reg.states.iter().map(|p| p.header.jurisdiction.as_str()).collect();
+    let mut jurisdictions: BTreeSet<&str> = reg
+        .states
+        .iter()
+        .map(|p| p.header.jurisdiction.as_str())
+        .collect();
     jurisdictions.insert("US");
     for j in jurisdictions {
         let mut d = date(2025, 1, 1);
@@ -80,7 +95,10 @@ fn packs_cover_each_year_without_gaps() {
             d = d.succ_opt().unwrap();
         }
     }
-    assert!(rules::federal_for(date(2024, 6, 1)).is_ok(), "2024 federal for FICA vectors");
+    assert!(
+        rules::federal_for(date(2024, 6, 1)).is_ok(),
+        "2024 federal for FICA vectors"
+    );
 }
 
 #[test]
@@ -99,15 +117,39 @@ fn pay_date_selects_the_pack() {
 fn federal_tables_follow_the_pub15t_construction() {
     // Standard table: zero bracket = standard deduction − line 1g; checkbox: half the deduction.
     let reg = rules::registry().unwrap();
-    let sd = [(2024, dec!(14600), dec!(29200), dec!(21900)), (2025, dec!(15000), dec!(30000), dec!(22500)), (2026, dec!(16100), dec!(32200), dec!(24150))];
+    let sd = [
+        (2024, dec!(14600), dec!(29200), dec!(21900)),
+        (2025, dec!(15000), dec!(30000), dec!(22500)),
+        (2026, dec!(16100), dec!(32200), dec!(24150)),
+    ];
     for p in &reg.federal {
         let (_, s, m, h) = sd.iter().find(|x| x.0 == p.header.year).unwrap();
         let g_other = p.params.w4_line1g_other.value;
         let g_mfj = p.params.w4_line1g_mfj.value;
-        assert_eq!(p.fit.standard.single[1].over, s - g_other, "{}", p.header.id);
-        assert_eq!(p.fit.standard.married_filing_jointly[1].over, m - g_mfj, "{}", p.header.id);
-        assert_eq!(p.fit.standard.head_of_household[1].over, h - g_other, "{}", p.header.id);
-        assert_eq!(p.fit.checkbox.single[1].over, s / dec!(2), "{}", p.header.id);
+        assert_eq!(
+            p.fit.standard.single[1].over,
+            s - g_other,
+            "{}",
+            p.header.id
+        );
+        assert_eq!(
+            p.fit.standard.married_filing_jointly[1].over,
+            m - g_mfj,
+            "{}",
+            p.header.id
+        );
+        assert_eq!(
+            p.fit.standard.head_of_household[1].over,
+            h - g_other,
+            "{}",
+            p.header.id
+        );
+        assert_eq!(
+            p.fit.checkbox.single[1].over,
+            s / dec!(2),
+            "{}",
+            p.header.id
+        );
         // Each checkbox row's base is half the standard base, to the cent, half away from zero.
         for (c, st) in p.fit.checkbox.single.iter().zip(&p.fit.standard.single) {
             assert_eq!(c.base, payroll_domain::money::cents(st.base / dec!(2)));

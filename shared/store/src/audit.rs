@@ -76,7 +76,14 @@ pub async fn list(tx: &TenantTx, q: &AuditQuery) -> Result<Vec<AuditEvent>, Stor
                 AND ($5::bigint IS NULL OR id > $5)
               ORDER BY id
               LIMIT $6",
-            &[&tx.tenant(), &q.entity, &q.from, &q.to, &q.after_id, &q.limit],
+            &[
+                &tx.tenant(),
+                &q.entity,
+                &q.from,
+                &q.to,
+                &q.after_id,
+                &q.limit,
+            ],
         )
         .await?;
     Ok(rows

@@ -405,10 +405,7 @@ pub async fn tables(client: &Client) -> Result<Vec<TableInfo>> {
         }
     }
     let order = dependency_order(&deps)?;
-    Ok(order
-        .into_iter()
-        .filter_map(|n| info.remove(&n))
-        .collect())
+    Ok(order.into_iter().filter_map(|n| info.remove(&n)).collect())
 }
 
 /// Kahn's algorithm, smallest name first among the ready ones (deterministic).
@@ -525,7 +522,10 @@ async fn backup_in_tx<S: ObjectStorage>(
         .get(0);
     let schema_version: i32 = if has_migrations {
         client
-            .query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                &[],
+            )
             .await
             .map_err(db_error)?
             .get(0)
@@ -657,8 +657,9 @@ async fn copy_table_out(
     upload.write(MAGIC).await?;
 
     let io = |e: std::io::Error| BackupError::Io(format!("compress {}: {e}", t.name));
-    let mut zstd = zstd::stream::write::Encoder::new(Vec::with_capacity(2 * FRAME_SIZE), ZSTD_LEVEL)
-        .map_err(io)?;
+    let mut zstd =
+        zstd::stream::write::Encoder::new(Vec::with_capacity(2 * FRAME_SIZE), ZSTD_LEVEL)
+            .map_err(io)?;
     let mut data_sha = Sha256::new();
     let (mut rows, mut raw) = (0u64, 0u64);
     let stream = client.copy_out(&sql).await.map_err(db_error)?;
@@ -950,11 +951,7 @@ async fn restore_in_tx<S: ObjectStorage>(
             .map_err(db_error)?;
     }
     migrate_to(client, m.schema_version).await?;
-    let present: BTreeSet<String> = tables(client)
-        .await?
-        .into_iter()
-        .map(|t| t.name)
-        .collect();
+    let present: BTreeSet<String> = tables(client).await?.into_iter().map(|t| t.name).collect();
     for t in &m.tables {
         if !present.contains(&t.name) {
             return Err(BackupError::Refused(format!(
@@ -1199,7 +1196,9 @@ async fn restore_table<S: ObjectStorage>(
     }
     let data_sha = hex::encode(data_sha.finalize());
     if data_sha != t.data_sha256 || raw != t.raw_bytes {
-        return Err(bad("the decompressed data does not match its checksum".into()));
+        return Err(bad(
+            "the decompressed data does not match its checksum".into()
+        ));
     }
     if loaded != t.rows {
         return Err(bad(format!(

@@ -63,11 +63,10 @@ impl DataKey {
             return Err(StoreError::Crypto("ciphertext too short".into()));
         }
         let (nonce, ct) = stored.split_at(NONCE_LEN);
-        let nonce = Nonce::try_from(nonce)
-            .map_err(|_| StoreError::Crypto("bad nonce".into()))?;
-        self.cipher
-            .decrypt(&nonce, ct)
-            .map_err(|_| StoreError::Crypto("authentication failed (wrong key or tampered data)".into()))
+        let nonce = Nonce::try_from(nonce).map_err(|_| StoreError::Crypto("bad nonce".into()))?;
+        self.cipher.decrypt(&nonce, ct).map_err(|_| {
+            StoreError::Crypto("authentication failed (wrong key or tampered data)".into())
+        })
     }
 
     pub fn encrypt_str(&self, s: &str) -> Result<Vec<u8>, StoreError> {

@@ -9,7 +9,11 @@ use sha2::{Digest, Sha256};
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "core", include_str!("../migrations/V001__core.sql")),
     (2, "org", include_str!("../migrations/V002__org.sql")),
-    (3, "employees", include_str!("../migrations/V003__employees.sql")),
+    (
+        3,
+        "employees",
+        include_str!("../migrations/V003__employees.sql"),
+    ),
     (4, "time", include_str!("../migrations/V004__time.sql")),
     (5, "runs", include_str!("../migrations/V005__runs.sql")),
 ];

@@ -4,9 +4,7 @@
 
 use payroll_cloud::{ObjectStorage, S3Options, Store};
 use payroll_store::Db;
-use payroll_store::backup::{
-    self, BackupError, BackupKey, Manifest, NoProgress, RestoreOptions,
-};
+use payroll_store::backup::{self, BackupError, BackupKey, Manifest, NoProgress, RestoreOptions};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -57,7 +55,10 @@ impl TestDb {
     async fn drop(self) {
         let admin = connect(&admin_url()).await;
         let _ = admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
             .await;
     }
 }
@@ -82,7 +83,10 @@ async fn s3_store() -> Option<Store> {
         );
         return None;
     };
-    let bucket = format!("payroll-backups-{}", &Uuid::new_v4().simple().to_string()[..12]);
+    let bucket = format!(
+        "payroll-backups-{}",
+        &Uuid::new_v4().simple().to_string()[..12]
+    );
     let opts = S3Options {
         endpoint: Some(endpoint),
         region: Some("us-east-1".into()),
@@ -309,7 +313,9 @@ async fn round_trip_to_file_and_s3_restores_identical_tables() {
     }
     for (label, store) in &stores {
         let clock = std::time::Instant::now();
-        let manifest = backup::backup(&src, store, &key, &NoProgress).await.unwrap();
+        let manifest = backup::backup(&src, store, &key, &NoProgress)
+            .await
+            .unwrap();
         eprintln!("{label}: backup {:?}", clock.elapsed());
         assert_eq!(manifest.total_rows, total as u64, "{label}");
         assert_eq!(
@@ -321,7 +327,12 @@ async fn round_trip_to_file_and_s3_restores_identical_tables() {
         assert!(pos("tenants") < pos("employees"));
         assert!(pos("employees") < pos("time_entries"));
         assert!(pos("payroll_runs") < pos("pay_stubs"));
-        assert!(!manifest.tables.iter().any(|t| t.name == "schema_migrations"));
+        assert!(
+            !manifest
+                .tables
+                .iter()
+                .any(|t| t.name == "schema_migrations")
+        );
         // Some object is larger than one multipart part.
         assert!(
             manifest
@@ -329,7 +340,11 @@ async fn round_trip_to_file_and_s3_restores_identical_tables() {
                 .iter()
                 .any(|t| t.bytes > payroll_cloud::PART_SIZE as u64),
             "{label}: no object exercises multipart: {:?}",
-            manifest.tables.iter().map(|t| (&t.name, t.bytes)).collect::<Vec<_>>()
+            manifest
+                .tables
+                .iter()
+                .map(|t| (&t.name, t.bytes))
+                .collect::<Vec<_>>()
         );
         let listed = backup::list(store).await.unwrap();
         assert_eq!(listed.len(), 1);
@@ -352,9 +367,10 @@ async fn round_trip_to_file_and_s3_restores_identical_tables() {
             .get(0);
         assert_eq!(next, max_audit + 1, "{label}");
         assert!(dst.batch_execute("DELETE FROM audit_events").await.is_err());
-        let version = payroll_store::migrate::current_version(&Db::connect(&target.url, 1).unwrap())
-            .await
-            .unwrap();
+        let version =
+            payroll_store::migrate::current_version(&Db::connect(&target.url, 1).unwrap())
+                .await
+                .unwrap();
         assert_eq!(version, manifest.schema_version);
         drop(dst);
         target.drop().await;
@@ -478,14 +494,14 @@ async fn tampered_objects_wrong_keys_and_non_empty_targets_are_refused() {
     let dst = connect(&target.url).await;
     let restore = |m: Manifest, k: BackupKey, force: bool| {
         let (dst, store) = (&dst, &store);
-        async move {
-            backup::restore(dst, store, &k, &m, &RestoreOptions { force }, &NoProgress).await
-        }
+        async move { backup::restore(dst, store, &k, &m, &RestoreOptions { force }, &NoProgress).await }
     };
 
     // A wrong key: named as such, before anything is loaded.
     let other = BackupKey::from_bytes(&[7u8; 32]).unwrap();
-    let err = backup::manifest(&store, &other, "latest").await.unwrap_err();
+    let err = backup::manifest(&store, &other, "latest")
+        .await
+        .unwrap_err();
     assert!(matches!(err, BackupError::WrongKey(_)), "{err}");
     assert!(err.to_string().contains("wrong backup key"), "{err}");
     let err = restore(manifest.clone(), other, false).await.unwrap_err();
@@ -501,8 +517,15 @@ async fn tampered_objects_wrong_keys_and_non_empty_targets_are_refused() {
     let err = restore(manifest.clone(), key(), false).await.unwrap_err();
     let msg = err.to_string();
     assert!(matches!(err, BackupError::Integrity { .. }), "{msg}");
-    assert!(msg.contains("time_entries") && msg.contains("does not authenticate"), "{msg}");
-    assert_eq!(table_count(&dst).await, 0, "a refused restore leaves nothing");
+    assert!(
+        msg.contains("time_entries") && msg.contains("does not authenticate"),
+        "{msg}"
+    );
+    assert_eq!(
+        table_count(&dst).await,
+        0,
+        "a refused restore leaves nothing"
+    );
 
     // Cut off after the first frame's header: truncation is detected.
     std::fs::write(&path, &original[..original.len() - 40]).unwrap();
@@ -523,7 +546,9 @@ async fn tampered_objects_wrong_keys_and_non_empty_targets_are_refused() {
         serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
     edited["total_rows"] = serde_json::json!(1);
     std::fs::write(&manifest_path, serde_json::to_vec(&edited).unwrap()).unwrap();
-    let err = backup::manifest(&store, &key(), &manifest.id).await.unwrap_err();
+    let err = backup::manifest(&store, &key(), &manifest.id)
+        .await
+        .unwrap_err();
     assert!(matches!(err, BackupError::Integrity { .. }), "{err}");
 
     // Repaired (a second backup), it restores; then the target is not empty any more.
@@ -574,7 +599,10 @@ async fn prune_keeps_recent_snapshots_and_the_newest_complete_one() {
             }
             let body = store.get_bytes(&o.key).await.unwrap();
             let rest = o.key.strip_prefix(&m.id).unwrap();
-            store.put(&format!("{id}{rest}"), body.into()).await.unwrap();
+            store
+                .put(&format!("{id}{rest}"), body.into())
+                .await
+                .unwrap();
         }
     }
     let ids = |v: Vec<backup::SnapshotInfo>| v.into_iter().map(|s| s.id).collect::<Vec<_>>();

@@ -2,7 +2,7 @@
 
 pub mod withholding;
 
-use crate::rules::{Param, PackHeader};
+use crate::rules::{PackHeader, Param};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -67,7 +67,9 @@ impl StatePack {
             return Err("labor.minimum_wage must be positive".into());
         }
         if l.tip_credit_allowed != l.tipped_cash_wage.is_some() {
-            return Err("labor.tipped_cash_wage is required exactly when tip_credit_allowed".into());
+            return Err(
+                "labor.tipped_cash_wage is required exactly when tip_credit_allowed".into(),
+            );
         }
         if let Some(t) = &l.tipped_cash_wage
             && t.value > l.minimum_wage.value
@@ -79,8 +81,7 @@ impl StatePack {
                 return Err("labor.minimum_wage_changes out of order".into());
             }
         }
-        if l
-            .minimum_wage_changes
+        if l.minimum_wage_changes
             .iter()
             .any(|c| !self.header.covers(c.from))
         {

@@ -13,8 +13,11 @@ pub async fn create(db: &Db, name: &str) -> Result<Uuid, StoreError> {
     let id = Uuid::new_v4();
     let mut c = db.client().await?;
     let tx = c.transaction().await?;
-    tx.execute("INSERT INTO tenants (id, name) VALUES ($1, $2)", &[&id, &name])
-        .await?;
+    tx.execute(
+        "INSERT INTO tenants (id, name) VALUES ($1, $2)",
+        &[&id, &name],
+    )
+    .await?;
     tx.execute(
         "INSERT INTO company_settings (tenant_id, legal_name) VALUES ($1, $2)",
         &[&id, &name],
