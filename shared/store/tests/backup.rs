@@ -243,6 +243,23 @@ async fn digests(c: &Client) -> BTreeMap<String, (i64, String)> {
     out
 }
 
+/// Every index and constraint definition of the schema (the restore rebuilds them after the load).
+async fn schema_shape(c: &Client) -> Vec<String> {
+    c.query(
+        "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'
+         UNION ALL
+         SELECT conrelid::regclass::text || ' ' || conname || ' ' || pg_get_constraintdef(oid)
+           FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+         ORDER BY 1",
+        &[],
+    )
+    .await
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
 async fn table_count(c: &Client) -> i64 {
     c.query_one(
         "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'",
@@ -274,11 +291,8 @@ async fn restore_into(store: &Store, manifest: &Manifest, key: &BackupKey) -> Te
 async fn round_trip_to_file_and_s3_restores_identical_tables() {
     let source = TestDb::migrated().await;
     let src = connect(&source.url).await;
-    let clock = std::time::Instant::now();
     seed(&src, 100_000, 1_200).await;
-    eprintln!("seed: {:?}", clock.elapsed());
     let before = digests(&src).await;
-    eprintln!("digests: {:?}", clock.elapsed());
     let total: i64 = before.values().map(|(n, _)| n).sum();
     assert!(total >= 100_000, "only {total} rows");
     let empty: Vec<&String> = before
@@ -359,6 +373,11 @@ async fn round_trip_to_file_and_s3_restores_identical_tables() {
         eprintln!("{label}: restore {:?}", clock.elapsed());
         let dst = connect(&target.url).await;
         assert_eq!(digests(&dst).await, before, "{label}: tables differ");
+        assert_eq!(
+            schema_shape(&dst).await,
+            schema_shape(&src).await,
+            "{label}"
+        );
         // Sequences continue after the restored ids; the append-only trigger is back in force.
         let next: i64 = dst
             .query_one("SELECT nextval('audit_events_id_seq')", &[])
