@@ -991,13 +991,7 @@ async fn restore_in_tx<S: ObjectStorage>(
 /// a later `payroll migrate` continues from there).
 async fn migrate_to(client: &Client, version: i32) -> Result<()> {
     client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now())",
-        )
+        .batch_execute(crate::migrate::SCHEMA_MIGRATIONS_DDL)
         .await
         .map_err(db_error)?;
     for (v, name, sql) in MIGRATIONS.iter().filter(|m| m.0 <= version) {
@@ -1007,7 +1001,7 @@ async fn migrate_to(client: &Client, version: i32) -> Result<()> {
                 e.as_db_error().map(|d| d.message()).unwrap_or("failed")
             ))
         })?;
-        let sum = hex::encode(Sha256::digest(sql.as_bytes()));
+        let sum = crate::migrate::checksum(sql);
         client
             .execute(
                 "INSERT INTO schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",

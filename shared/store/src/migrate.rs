@@ -23,7 +23,15 @@ pub fn latest_version() -> i32 {
     MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
 }
 
-fn checksum(sql: &str) -> String {
+/// The bookkeeping table (also created by restore, which migrates inside its own transaction).
+pub const SCHEMA_MIGRATIONS_DDL: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (
+                version integer PRIMARY KEY,
+                name text NOT NULL,
+                checksum text NOT NULL,
+                applied_at timestamptz NOT NULL DEFAULT now())";
+
+/// The checksum recorded for a migration's SQL.
+pub fn checksum(sql: &str) -> String {
     hex::encode(Sha256::digest(sql.as_bytes()))
 }
 
@@ -42,15 +50,7 @@ pub async fn migrate(db: &Db) -> Result<Vec<i32>, StoreError> {
 }
 
 async fn apply(client: &mut tokio_postgres::Client) -> Result<Vec<i32>, StoreError> {
-    client
-        .batch_execute(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now())",
-        )
-        .await?;
+    client.batch_execute(SCHEMA_MIGRATIONS_DDL).await?;
     let rows = client
         .query("SELECT version, checksum FROM schema_migrations", &[])
         .await?;
