@@ -1,10 +1,9 @@
 //! Time entries: batch import (all-or-nothing, idempotent by external_id, bulk), list filters and
 //! pagination, delete, roles and tenants; and the audit log they write.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
-use common::{TestApp, assert_problem};
+use crate::common::{TestApp, assert_problem};
 use http::{Method, StatusCode};
 use payroll_api::auth::Role;
 use serde_json::{Value, json};

@@ -1,15 +1,14 @@
 //! Platform layer: ops routes, request ids, metrics, problem+json fallbacks, idempotency keys,
 //! rate limits, and Redis going away mid-test.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
+use crate::common::{TestApp, assert_problem};
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use common::{TestApp, assert_problem};
 use http::Method;
 use payroll_api::auth::{Auth, Role};
 use payroll_api::extract::ApiJson;

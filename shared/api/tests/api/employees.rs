@@ -1,10 +1,7 @@
 //! `/employees` and sub-resources: CRUD, validation, masking, audited reveal, roles, tenants,
 //! ETags, pagination, and the paycheck loader of the repository.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, TestResponse, assert_problem};
+use crate::common::{TestApp, TestResponse, assert_problem};
 use http::Method;
 use payroll_api::auth::Role;
 use rust_decimal::Decimal;

@@ -1,8 +1,7 @@
 //! The harness itself: a fresh database migrates, and row-level security isolates tenants even
 //! for a query without a tenant filter.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
 #[tokio::test]
 async fn migrations_apply_and_rls_isolates_tenants() {

@@ -2,11 +2,8 @@
 //! loaded through the API, calculated through the queue, approved against the calc_hash, paid
 //! (stubs + YTD once), voided (a reversal netting to zero); duplicated chunks, concurrent
 //! approvals, stale hashes and changed inputs.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, TestResponse, assert_problem};
+use crate::common::{TestApp, TestResponse, assert_problem};
 use http::Method;
 use payroll_api::auth::Role;
 use payroll_queue::{InProcessQueue, JobQueue};

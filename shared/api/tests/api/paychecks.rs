@@ -1,10 +1,9 @@
 //! Paycheck previews (the `payroll calc` contract over HTTP, cached, rate limited) and the
 //! rule-pack catalog.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
+use crate::common;
 
-use common::{TestApp, assert_problem};
+use crate::common::{TestApp, assert_problem};
 use http::{Method, StatusCode};
 use payroll_api::Group;
 use payroll_api::auth::Role;

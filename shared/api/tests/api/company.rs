@@ -1,10 +1,7 @@
 //! `/company`, `/locations`, `/pay-schedules`: success, validation, roles, tenant isolation, ETags,
 //! audit rows and cache invalidation, against real PostgreSQL (and Redis when reachable).
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod common;
-
-use common::{TestApp, TestResponse, assert_problem};
+use crate::common::{TestApp, TestResponse, assert_problem};
 use http::Method;
 use payroll_api::auth::Role;
 use serde_json::{Value, json};
