@@ -7,11 +7,12 @@
 #
 # Environment: BENCH_ROWS, BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
 # payroll_bench_backup; it and <name>_restored are recreated), BENCH_BACKUP_URL (default
-# file://$PWD/.dev/bench/backup-store, emptied first).
+# file://$PWD/.dev/bench/backup-store, emptied first), BENCH_JOBS (restore connections, default 2).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
 rows="${BENCH_ROWS:-1000000}"
+jobs="${BENCH_JOBS:-2}"
 db="${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/payroll_bench_backup}"
 store_dir="$PWD/.dev/bench/backup-store"
 backup_url="${BENCH_BACKUP_URL:-file://$store_dir}"
@@ -79,7 +80,7 @@ echo "==> payroll backup ($BACKUP_URL)"
 measure backup "$payroll" backup
 echo
 echo "==> payroll restore --database-url $target"
-measure restore "$payroll" restore --database-url "$target"
+measure restore "$payroll" restore --database-url "$target" --jobs "$jobs"
 
 echo
 echo "==> verifying time_entries"

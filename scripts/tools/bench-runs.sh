@@ -7,9 +7,13 @@
 # Then, against `payroll serve`:
 #   1. in-process queue (no QUEUE_URL): create a run, calculate, poll GET until calculated;
 #   2. Redis Streams: void that run, create a new one, `payroll serve` with QUEUE_URL and two
-#      `payroll worker` processes (--concurrency 1 each), calculate, poll.
+#      `payroll worker` processes (--concurrency 1 each), calculate, poll;
+#   3. SQS, when BENCH_SQS_ENDPOINT is set (e.g. http://127.0.0.1:5055, moto_server): the same
+#      with QUEUE_URL=$BENCH_SQS_ENDPOINT/123456789012/<fresh queue>.
 # Environment: BENCH_EMPLOYEES, BENCH_DATABASE_URL (default .../payroll_bench_runs), BENCH_PORT,
-# REDIS_URL (default redis://127.0.0.1:6379), PAYROLL_RUN_CHUNK_SIZE (default 500).
+# REDIS_URL (default redis://127.0.0.1:6379), PAYROLL_RUN_CHUNK_SIZE (default 500),
+# BENCH_SQS_ENDPOINT (unset: no SQS run), CARGO_TARGET_DIR (where the release build goes),
+# BENCH_PAYROLL_BIN (use this release binary instead of building one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -21,8 +25,12 @@ command -v psql >/dev/null 2>&1 || { echo "bench runs: psql is needed" >&2; exit
 command -v curl >/dev/null 2>&1 || { echo "bench runs: curl is needed" >&2; exit 2; }
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-cargo build --release -p payroll >&2
-payroll="$CARGO_TARGET_DIR/release/payroll"
+if [[ -n "${BENCH_PAYROLL_BIN:-}" ]]; then
+    payroll="$BENCH_PAYROLL_BIN" # a release binary built before (the tree may have moved on)
+else
+    cargo build --release -p payroll >&2
+    payroll="$CARGO_TARGET_DIR/release/payroll"
+fi
 
 admin="${db%/*}/postgres"
 name="${db##*/}"
@@ -115,11 +123,29 @@ curl -fsS "${auth[@]}" -X POST "$api/payroll-runs/$RUN/void" -d '{}' >/dev/null
 cleanup
 pids=()
 
+start_workers() {
+    for w in 1 2; do
+        "$payroll" worker --concurrency 1 >>/tmp/payroll-bench-runs-worker-$w.log 2>&1 &
+        pids+=($!)
+    done
+}
+
+# A stream of our own, so a concurrent bench or a running service is not disturbed.
 export QUEUE_URL="$redis"
-redis-cli -u "$redis" DEL payroll:run-chunks >/dev/null 2>&1 || true
+export QUEUE_STREAM="payroll:bench-run-chunks:$$"
 start_server
-for w in 1 2; do
-    "$payroll" worker --concurrency 1 >>/tmp/payroll-bench-runs-worker-$w.log 2>&1 &
-    pids+=($!)
-done
+start_workers
 time_run "Redis Streams, two payroll worker processes"
+redis-cli -u "$redis" DEL "$QUEUE_STREAM" >/dev/null 2>&1 || true
+
+if [[ -n "${BENCH_SQS_ENDPOINT:-}" ]]; then
+    curl -fsS "${auth[@]}" -X POST "$api/payroll-runs/$RUN/void" -d '{}' >/dev/null
+    cleanup
+    pids=()
+    # An emulator endpoint: the queue is created on first use, test credentials.
+    export QUEUE_URL="${BENCH_SQS_ENDPOINT%/}/123456789012/payroll-bench-$$"
+    unset QUEUE_STREAM
+    start_server
+    start_workers
+    time_run "SQS ($BENCH_SQS_ENDPOINT), two payroll worker processes"
+fi

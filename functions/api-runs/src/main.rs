@@ -1,5 +1,5 @@
-//! AWS Lambda function serving the `runs` endpoint group of the payroll API (payroll runs and pay
-//! stubs, behind API Gateway's HttpApi). Outside Lambda the same binary serves the group as a plain
+//! AWS Lambda function serving the `runs` endpoint group of the payroll API (`/payroll-runs`,
+//! behind API Gateway's HttpApi; pay stubs are `api-paystubs`). Outside Lambda the same binary serves the group as a plain
 //! HTTP server on PORT. Calculation chunks go to the queue named by `QUEUE_URL` when the platform
 //! installs one; otherwise to an in-process queue worked by this process.
 

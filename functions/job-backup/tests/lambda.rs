@@ -83,7 +83,7 @@ async fn a_scheduled_event_backs_up_and_prunes() {
     tokio::spawn(conn);
     let m = backup::manifest(&store, &job.key, "latest").await.unwrap();
     backup::restore(
-        &client,
+        &target_url,
         &store,
         &job.key,
         &m,

@@ -234,15 +234,19 @@ pub fn prune(keep_days: u32) -> Result<(), Failure> {
     })
 }
 
-/// `payroll restore [--snapshot ID|latest] --database-url URL [--force]`.
-pub fn restore(snapshot: &str, database_url: &str, force: bool) -> Result<(), Failure> {
+/// `payroll restore [--snapshot ID|latest] --database-url URL [--force] [--jobs N]`.
+pub fn restore(
+    snapshot: &str,
+    database_url: &str,
+    force: bool,
+    jobs: usize,
+) -> Result<(), Failure> {
     runtime()?.block_on(async {
         let key = key()?;
         let store = store().await?;
         let manifest = backup::manifest(&store, &key, snapshot)
             .await
             .map_err(fail)?;
-        let client = connect(database_url).await?;
         eprintln!(
             "restoring snapshot {} ({} tables, {} rows, schema version {}, taken {})",
             manifest.id,
@@ -252,22 +256,29 @@ pub fn restore(snapshot: &str, database_url: &str, force: bool) -> Result<(), Fa
             manifest.started_at
         );
         let report = backup::restore(
-            &client,
+            database_url,
             &store,
             &key,
             &manifest,
-            &RestoreOptions { force },
+            &RestoreOptions { force, jobs },
             &Bars::new("restore"),
         )
         .await
         .map_err(fail)?;
+        let phases: Vec<String> = report
+            .phases
+            .iter()
+            .map(|(name, secs)| format!("{name} {secs:.2} s"))
+            .collect();
         println!(
-            "restored snapshot {}: {} tables, {} rows verified in {:.2} s ({:.0} rows/s), schema version {}",
+            "restored snapshot {}: {} tables, {} rows verified in {:.2} s ({:.0} rows/s) on {} connections ({}), schema version {}",
             report.snapshot,
             report.tables,
             report.rows,
             report.seconds,
             report.rows as f64 / report.seconds.max(0.001),
+            report.jobs,
+            phases.join(", "),
             report.schema_version
         );
         Ok(())

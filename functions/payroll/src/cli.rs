@@ -5,6 +5,9 @@ use crate::failure::Failure;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
+pub mod beat_endpoint;
+pub mod routes;
+
 const ABOUT: &str = "US payroll engine: calculates paychecks (earnings, taxes, deductions, \
 garnishments, net pay) from a JSON request, with a line-by-line trace.";
 
@@ -46,8 +49,21 @@ pub enum Command {
     Backup(BackupArgs),
     /// Restore a snapshot from BACKUP_URL into an empty database (verifies every checksum).
     Restore(RestoreArgs),
-    /// Calculate payroll-run chunks from the queue at QUEUE_URL (redis://...) until SIGTERM.
+    /// Calculate payroll-run chunks from the queue at QUEUE_URL (redis://... for Redis Streams,
+    /// or an SQS queue URL) until SIGTERM.
     Worker(WorkerArgs),
+    /// Run the scheduler's beat every --interval seconds until SIGTERM: draft runs for periods
+    /// paid within --lead-days, optional calculation, re-drive of stuck calculations.
+    Scheduler(SchedulerArgs),
+    /// Print every HTTP route (method, path) and the endpoint groups (Lambda functions) serving it.
+    Routes {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the scheduler's beat over HTTP on PORT: each POST / runs one beat and answers its
+    /// report (for Knative's PingSource or a cron that calls a URL). Needs QUEUE_URL.
+    BeatEndpoint,
 }
 
 #[derive(Debug, Args)]
@@ -61,6 +77,34 @@ pub struct WorkerArgs {
     /// Deliveries after which a failing chunk is dead-lettered and its employees marked failed.
     #[arg(long, default_value_t = 5)]
     pub max_deliveries: u32,
+}
+
+/// Flags override the environment (SCHEDULER_LEAD_DAYS, SCHEDULER_AUTO_CALCULATE,
+/// SCHEDULER_STUCK_AFTER_SECONDS, SCHEDULER_MAX_REDRIVES, SCHEDULER_INTERVAL_SECONDS).
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Chunks go to the queue QUEUE_URL names (redis://... or an SQS queue URL); without QUEUE_URL this
+process calculates them itself. Chunk size: PAYROLL_RUN_CHUNK_SIZE (default 500).")]
+pub struct SchedulerArgs {
+    /// Seconds between beats [env SCHEDULER_INTERVAL_SECONDS; default 60].
+    #[arg(long, value_name = "SECS")]
+    pub interval: Option<u64>,
+    /// Run one beat, print its report (JSON) and exit.
+    #[arg(long)]
+    pub once: bool,
+    /// Create draft runs for periods paid within this many days [env SCHEDULER_LEAD_DAYS; default 3].
+    #[arg(long, value_name = "DAYS")]
+    pub lead_days: Option<u32>,
+    /// Calculate due drafts once their period has ended [env SCHEDULER_AUTO_CALCULATE; default false].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub auto_calculate: Option<bool>,
+    /// Re-drive calculating runs without progress for this long [env SCHEDULER_STUCK_AFTER_SECONDS; default 900].
+    #[arg(long, value_name = "SECS")]
+    pub stuck_after: Option<u64>,
+    /// Re-drives of one calculation before its remaining employees are marked failed [env SCHEDULER_MAX_REDRIVES; default 5].
+    #[arg(long, value_name = "N")]
+    pub max_redrives: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -184,6 +228,9 @@ pub struct RestoreArgs {
     /// Replace the contents of a non-empty database.
     #[arg(long)]
     pub force: bool,
+    /// Database connections loading and indexing in parallel.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub jobs: u16,
 }
 
 pub fn run(cli: Cli) -> Result<(), Failure> {
@@ -202,10 +249,22 @@ pub fn run(cli: Cli) -> Result<(), Failure> {
             Some(BackupCommand::List) => crate::backup::list(),
             Some(BackupCommand::Prune { keep_days }) => crate::backup::prune(keep_days),
         },
-        Command::Restore(a) => crate::backup::restore(&a.snapshot, &a.database_url, a.force),
+        Command::Restore(a) => {
+            crate::backup::restore(&a.snapshot, &a.database_url, a.force, a.jobs.into())
+        }
         Command::Worker(a) => {
             crate::worker::worker(a.concurrency, a.visibility_timeout, a.max_deliveries)
         }
+        Command::Scheduler(a) => crate::scheduler::scheduler(&crate::scheduler::Overrides {
+            interval: a.interval,
+            once: a.once,
+            lead_days: a.lead_days,
+            auto_calculate: a.auto_calculate,
+            stuck_after: a.stuck_after,
+            max_redrives: a.max_redrives,
+        }),
+        Command::Routes { json } => routes::run(json),
+        Command::BeatEndpoint => beat_endpoint::run(),
     }
 }
 
@@ -229,6 +288,26 @@ mod tests {
         assert!(a.batch);
         assert_eq!(a.file, Some(PathBuf::from("in.jsonl")));
         assert_eq!(a.output, Some(PathBuf::from("o")));
+    }
+
+    #[test]
+    fn scheduler_flags_are_optional_overrides() {
+        let parse = |line: &str| match Cli::try_parse_from(line.split_whitespace())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .command
+        {
+            Command::Scheduler(a) => a,
+            c => panic!("{c:?}"),
+        };
+        let a = parse("payroll scheduler");
+        assert!(!a.once && a.interval.is_none() && a.lead_days.is_none());
+        assert_eq!(a.auto_calculate, None);
+        let a = parse("payroll scheduler --once --lead-days 5 --auto-calculate");
+        assert!(a.once);
+        assert_eq!((a.lead_days, a.auto_calculate), (Some(5), Some(true)));
+        let a = parse("payroll scheduler --auto-calculate false --stuck-after 60");
+        assert_eq!((a.auto_calculate, a.stuck_after), (Some(false), Some(60)));
+        assert!(Cli::try_parse_from(["payroll", "scheduler", "--lead-days", "x"]).is_err());
     }
 
     #[test]

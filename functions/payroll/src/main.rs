@@ -10,6 +10,7 @@ mod failure;
 mod generate;
 mod io;
 mod rng;
+mod scheduler;
 mod server;
 mod worker;
 

@@ -57,7 +57,7 @@ pub fn serve() -> Result<(), Failure> {
             .await
             .map_err(|e| Failure::input(e.to_string()))?;
         let state = Arc::new(state);
-        // Payroll-run chunks: Redis Streams when QUEUE_URL is set, else in-process.
+        // Payroll-run chunks: the queue named by QUEUE_URL (Redis Streams or SQS), else in-process.
         if let Some(q) = crate::worker::queue_from_env(std::time::Duration::from_secs(60)).await? {
             payroll_api::routes::runs::install_queue(&state, q);
         }

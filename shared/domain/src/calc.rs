@@ -6,7 +6,7 @@ use crate::earnings::{self, EarningsContext};
 use crate::error::CalcError;
 use crate::federal::{self, FicaInput, FitInput};
 use crate::garnish::{self, GarnishContext};
-use crate::money::zero;
+use crate::money::{add, max, zero};
 use crate::request::{DeductionType, EarningType, PaycheckRequest, StateCode, Ytd};
 use crate::response::{DeductionLine, PaycheckResult, Payer, TaxLine};
 use crate::rules;
@@ -92,7 +92,9 @@ fn validate_top(req: &PaycheckRequest) -> Result<(), CalcError> {
 /// taxes on wages are the last to go (Pub 15 (2025) "Tips": collect regular-wage taxes first,
 /// income tax on tips last).
 fn collect_employee_taxes(lines: &mut [(TaxLine, LineTrace)], available: Decimal) {
-    let total: Decimal = lines.iter().map(|(l, _)| l.amount).sum();
+    let total = lines
+        .iter()
+        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.amount));
     if total <= available {
         return;
     }
@@ -153,21 +155,21 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     let (mut gross, mut wages, mut supplemental, mut cash_tips, mut tips, mut bonus) =
         (z, z, z, z, z, z);
     for l in &earn.lines {
-        gross += l.amount;
+        gross = add(gross, l.amount);
         if l.kind.is_wages() {
-            wages += l.amount;
+            wages = add(wages, l.amount);
         }
         if l.kind.is_supplemental() {
-            supplemental += l.amount;
+            supplemental = add(supplemental, l.amount);
         }
         if l.kind.paid_outside_payroll() {
-            cash_tips += l.amount;
+            cash_tips = add(cash_tips, l.amount);
         }
         if l.kind.is_tips() {
-            tips += l.amount;
+            tips = add(tips, l.amount);
         }
         if l.kind == EarningType::Bonus {
-            bonus += l.amount;
+            bonus = add(bonus, l.amount);
         }
     }
     // Cash this check actually pays out (cash tips are already in the employee's hands).
@@ -176,11 +178,11 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     // 3. Pre-tax deductions and the taxable bases.
     let pre: PreTaxOutcome = deductions::pre_tax(req, fed, wages, cash)?;
     let pretax_total = pre.total();
-    let fit_wages = (wages - pretax_total).max(z);
+    let fit_wages = max(wages - pretax_total, z);
     let regular_part = wages - supplemental;
-    let fit_regular = (regular_part - pretax_total).max(z);
+    let fit_regular = max(regular_part - pretax_total, z);
     let fit_supplemental = fit_wages - fit_regular;
-    let fica_wages = (wages - pre.section_125 - pre.hsa).max(z);
+    let fica_wages = max(wages - pre.section_125 - pre.hsa, z);
 
     // 4. Taxes.
     let (fit_line, fit_trace) = federal::income_tax(
@@ -193,7 +195,10 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
             ytd_supplemental: req.ytd.supplemental,
         },
     )?;
-    let (fica_ee, employer_taxes) = federal::payroll_taxes(
+    let mut employee_taxes: Vec<(TaxLine, LineTrace)> = Vec::with_capacity(8);
+    let mut employer_taxes: Vec<(TaxLine, LineTrace)> = Vec::with_capacity(4);
+    employee_taxes.push((fit_line, fit_trace));
+    federal::payroll_taxes_into(
         fed,
         &FicaInput {
             wages: fica_wages,
@@ -202,11 +207,11 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
             employer: &req.employer,
             work_state: ws,
         },
+        &mut employee_taxes,
+        &mut employer_taxes,
     )?;
-    let mut employee_taxes: Vec<(TaxLine, LineTrace)> = Vec::with_capacity(8);
-    employee_taxes.push((fit_line, fit_trace));
-    employee_taxes.extend(fica_ee);
-    let work_lines = withholding::withhold_with(
+    let work_first = employee_taxes.len();
+    withholding::withhold_into(
         &StateTaxInput {
             state: ws,
             pack: work_pack,
@@ -223,20 +228,19 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
             role: StateRole::Work,
             bonus: Some(bonus),
         },
+        &mut employee_taxes,
     )?;
-    let work_sit: Decimal = work_lines
+    let work_sit = employee_taxes[work_first..]
         .iter()
         .filter(|(l, _)| l.code.ends_with("_SIT"))
-        .map(|(l, _)| l.amount)
-        .sum();
-    employee_taxes.extend(work_lines);
+        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.amount));
     let mut packs: Vec<Str> = vec![
         Cow::Borrowed(fed.header.id.as_str()),
         Cow::Borrowed(work_pack.header.id.as_str()),
     ];
     if let Some((rs, rpack)) = resident {
         packs.push(Cow::Borrowed(rpack.header.id.as_str()));
-        let lines = withholding::withhold_with(
+        withholding::withhold_into(
             &StateTaxInput {
                 state: rs,
                 pack: rpack,
@@ -253,11 +257,13 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
                 role: StateRole::Resident,
                 bonus: Some(bonus),
             },
+            &mut employee_taxes,
         )?;
-        employee_taxes.extend(lines);
     }
     collect_employee_taxes(&mut employee_taxes, cash - pretax_total);
-    let ee_tax_total: Decimal = employee_taxes.iter().map(|(l, _)| l.amount).sum();
+    let ee_tax_total = employee_taxes
+        .iter()
+        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.amount));
 
     // Cash tips: taxed above, but already paid; offset so net pay is the cash this check pays.
     let mut deduction_lines: Vec<DeductionLine> = pre.lines;
@@ -269,6 +275,7 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
             not_taken: None,
         });
         let mut t = LineTrace::new("deduction:cash_tips_paid", "payroll.cash_tips_offset");
+        t.reserve(1, 0, 1);
         t.input("cash_tips", cash_tips).step(
             "explanation",
             "cash tips are wages for tax but the employee already holds them",
@@ -279,35 +286,39 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     // 5. Garnishments (priority over voluntary deductions), then post-tax deductions.
     let after_taxes = cash - pretax_total - ee_tax_total;
     let nontip_wages = wages - tips;
-    let disposable = (nontip_wages - ee_tax_total).max(z);
+    let disposable = max(nontip_wages - ee_tax_total, z);
     let (garnishments, g_traces) = garnish::compute(&GarnishContext {
         orders: &req.garnishments,
         federal: fed,
         frequency: req.pay_frequency,
         disposable,
-        available: after_taxes.max(z),
+        available: max(after_taxes, z),
     })?;
-    let garn_total: Decimal = garnishments.iter().map(|g| g.amount).sum();
+    let garn_total = garnishments
+        .iter()
+        .fold(Decimal::ZERO, |s, g| add(s, g.amount));
     let (post_lines, post_traces) =
-        deductions::post_tax(req, fed, wages, (after_taxes - garn_total).max(z))?;
+        deductions::post_tax(req, fed, wages, max(after_taxes - garn_total, z))?;
     deduction_lines.extend(post_lines);
 
     // 6. Net pay, employer cost, YTD.
-    let ded_total: Decimal = deduction_lines.iter().map(|d| d.amount).sum();
+    let ded_total = deduction_lines
+        .iter()
+        .fold(Decimal::ZERO, |s, d| add(s, d.amount));
     let net = gross - ee_tax_total - ded_total - garn_total;
-    let er_tax_total: Decimal = employer_taxes.iter().map(|(l, _)| l.amount).sum();
+    let er_tax_total = employer_taxes
+        .iter()
+        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.amount));
     let employer_cost = cash + er_tax_total;
 
-    let deferrals: Decimal = deduction_lines
+    let deferrals = deduction_lines
         .iter()
         .filter(|d| d.kind.is_elective_deferral())
-        .map(|d| d.amount)
-        .sum();
-    let sdi_wages: Decimal = employee_taxes
+        .fold(Decimal::ZERO, |s, d| add(s, d.amount));
+    let sdi_wages = employee_taxes
         .iter()
         .filter(|(l, _)| l.code.ends_with("_SDI"))
-        .map(|(l, _)| l.taxable_wages)
-        .sum();
+        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.taxable_wages));
     let y = &req.ytd;
     let ytd_after = Ytd {
         gross: y.gross + gross,
@@ -364,25 +375,33 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
 /// `CalcError::Invariant`, never a wrong paycheck.
 pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
     let fail = |m: String| Err(CalcError::Invariant(m));
-    let sum_e: Decimal = r.earnings.iter().map(|e| e.amount).sum();
+    let sum_e = r
+        .earnings
+        .iter()
+        .fold(Decimal::ZERO, |s, e| add(s, e.amount));
     if sum_e != r.gross_pay {
         return fail(format!("gross {} != sum of earnings {sum_e}", r.gross_pay));
     }
-    let ee: Decimal = r
+    let ee = r
         .taxes
         .iter()
         .filter(|t| t.payer == Payer::Employee)
-        .map(|t| t.amount)
-        .sum();
-    let ded: Decimal = r.deductions.iter().map(|d| d.amount).sum();
-    let garn: Decimal = r.garnishments.iter().map(|g| g.amount).sum();
+        .fold(Decimal::ZERO, |s, t| add(s, t.amount));
+    let ded = r
+        .deductions
+        .iter()
+        .fold(Decimal::ZERO, |s, d| add(s, d.amount));
+    let garn = r
+        .garnishments
+        .iter()
+        .fold(Decimal::ZERO, |s, g| add(s, g.amount));
     if r.net_pay != r.gross_pay - ee - ded - garn {
         return fail(format!(
             "net {} != gross {} - taxes {ee} - deductions {ded} - garnishments {garn}",
             r.net_pay, r.gross_pay
         ));
     }
-    if r.net_pay < Decimal::ZERO {
+    if crate::money::is_negative(r.net_pay) {
         return fail(format!("net pay {} is negative", r.net_pay));
     }
     let all_amounts = r
@@ -393,25 +412,23 @@ pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
         .chain(r.deductions.iter().map(|d| d.amount))
         .chain(r.garnishments.iter().map(|g| g.amount));
     for a in all_amounts {
-        if a < Decimal::ZERO {
+        if crate::money::is_negative(a) {
             return fail(format!("negative line amount {a}"));
         }
         if a.scale() > 2 {
             return fail(format!("line amount {a} is not rounded to cents"));
         }
     }
-    let er: Decimal = r
+    let er = r
         .taxes
         .iter()
         .filter(|t| t.payer == Payer::Employer)
-        .map(|t| t.amount)
-        .sum();
-    let cash_tips: Decimal = r
+        .fold(Decimal::ZERO, |s, t| add(s, t.amount));
+    let cash_tips = r
         .earnings
         .iter()
         .filter(|e| e.kind == EarningType::CashTips)
-        .map(|e| e.amount)
-        .sum();
+        .fold(Decimal::ZERO, |s, e| add(s, e.amount));
     if r.employer_cost != r.gross_pay - cash_tips + er {
         return fail(format!("employer cost {} inconsistent", r.employer_cost));
     }

@@ -130,6 +130,17 @@ fn rule_for(kind: DeductionType) -> &'static str {
     }
 }
 
+/// `p × wages / 100`: the product with its scale raised by 2 when that stays exact (the value of
+/// the division; only its rounding to cents is used), else the division.
+fn percent_of(p: Decimal, wages: Decimal) -> Decimal {
+    let prod = p * wages;
+    if prod.scale() + 2 <= Decimal::MAX_SCALE {
+        Decimal::from_i128_with_scale(prod.mantissa(), prod.scale() + 2)
+    } else {
+        prod / dec!(100)
+    }
+}
+
 /// Number of `DeductionType` variants.
 const KINDS: usize = DeductionType::CashTipsPaid as usize + 1;
 
@@ -161,7 +172,7 @@ impl Taker<'_> {
             }
             (None, Some(p)) => {
                 t.input("percent", p).input("wages", self.wages);
-                t.round(p * self.wages / dec!(100))
+                t.round(percent_of(p, self.wages))
             }
             (None, None) => z,
         };
@@ -180,7 +191,7 @@ impl Taker<'_> {
             } else {
                 (d.ytd.unwrap_or(z), this_kind)
             };
-            let room = (param.value - ytd - this_check).max(z);
+            let room = crate::money::max(param.value - ytd - this_check, z);
             t.step("limit", param.value)
                 .step("ytd", ytd)
                 .step("earlier_this_check", this_check)
@@ -202,7 +213,7 @@ impl Taker<'_> {
                     z
                 },
             );
-            let room = (plan - ytd - this_kind).max(z);
+            let room = crate::money::max(plan - ytd - this_kind, z);
             t.input("annual_limit", plan)
                 .step("plan_limit", plan)
                 .step("plan_ytd", ytd)
@@ -214,14 +225,14 @@ impl Taker<'_> {
         }
         // Cash left in the check.
         if let Some(cash) = self.cash_left {
-            let cash = cash.max(z);
+            let cash = crate::money::max(cash, z);
             t.step("cash_available", cash);
             if cash < cap {
                 cap = cash;
                 reason = Some("insufficient_pay");
             }
         }
-        let taken = crate::money::cents(cap.max(z));
+        let taken = crate::money::cents(crate::money::max(cap, z));
         let not_taken = requested - taken;
         t.step("taken", taken);
         if not_taken > z {
@@ -308,6 +319,10 @@ pub fn post_tax(
     available: Decimal,
 ) -> Result<(Vec<DeductionLine>, Vec<LineTrace>), CalcError> {
     validate(req)?;
+    // Nothing post-tax: no replay needed (it only sets the room the post-tax lines share).
+    if req.deductions.iter().all(|d| d.kind.is_pre_tax()) {
+        return Ok((Vec::new(), Vec::new()));
+    }
     let mut tk = Taker {
         req,
         fed,
@@ -360,11 +375,7 @@ mod tests {
     }
 
     fn step(t: &LineTrace, k: &str) -> Option<TraceValue> {
-        t.steps
-            .0
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
+        t.step_value(k).cloned()
     }
 
     #[test]
@@ -389,8 +400,18 @@ mod tests {
         assert_eq!(o.lines[0].not_taken, None);
         assert_eq!(o.traces[0].line, "deduction:401k");
         assert_eq!(o.traces[0].rule, "deduction.pretax.elective_deferral");
-        assert_eq!(o.traces[0].params[0].name, "elective_deferral_limit");
-        assert!(o.traces[0].params[0].source.contains("402(g)"));
+        assert_eq!(
+            o.traces[0].params().next().unwrap().name,
+            "elective_deferral_limit"
+        );
+        assert!(
+            o.traces[0]
+                .params()
+                .next()
+                .unwrap()
+                .source
+                .contains("402(g)")
+        );
         assert_eq!(o.traces[1].line, "deduction:section_125");
     }
 
@@ -489,8 +510,11 @@ mod tests {
         );
         assert_eq!(o.hsa, dec!(300.00));
         assert_eq!(o.section_125, dec!(200.00));
-        assert_eq!(o.traces[1].params[0].name, "hsa_limit_family");
-        assert_eq!(o.traces[0].params[0].name, "hsa_limit_self");
+        assert_eq!(
+            o.traces[1].params().next().unwrap().name,
+            "hsa_limit_family"
+        );
+        assert_eq!(o.traces[0].params().next().unwrap().name, "hsa_limit_self");
     }
 
     #[test]

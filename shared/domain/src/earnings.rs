@@ -17,7 +17,7 @@
 
 use crate::error::CalcError;
 use crate::hours::{self, Classified};
-use crate::money::add;
+use crate::money::{add, cmp, is_positive, mul, normalize};
 use crate::request::{EarningInput, EarningType, OvertimeRules, PaycheckRequest};
 use crate::response::{EarningLine, HoursSummary};
 use crate::rules::FederalPack;
@@ -25,6 +25,7 @@ use crate::state::StatePack;
 use crate::trace::{DayText, Label, LineTrace, PremiumText, TraceValue};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use std::cmp::Ordering::Less;
 
 pub struct EarningsContext<'a> {
     pub req: &'a PaycheckRequest,
@@ -295,7 +296,7 @@ impl Placement<'_> {
                 for w in &cls.weeks {
                     t.step(
                         Label::Dated(what.workweek, w.start),
-                        (amount * w.hours / self.total_hours).normalize(),
+                        normalize(amount * w.hours / self.total_hours),
                     );
                 }
             }
@@ -314,7 +315,11 @@ fn group_entry<'g, 'r, T>(
     key: GroupKey<'r>,
     new: impl FnOnce() -> T,
 ) -> &'g mut T {
-    let i = match groups.iter().position(|(k, _)| *k == key) {
+    // Same job and a rate equal in value (as `==` on the key would compare it).
+    let i = match groups
+        .iter()
+        .position(|(k, _)| k.0 == key.0 && cmp(k.1, key.1) == std::cmp::Ordering::Equal)
+    {
         Some(i) => i,
         None => {
             groups.push((key, new()));
@@ -322,6 +327,40 @@ fn group_entry<'g, 'r, T>(
         }
     };
     &mut groups[i].1
+}
+
+/// The earning lines being made, and the number of lines of each kind (trace ids are made unique
+/// with a suffix when a kind has several lines).
+struct Lines {
+    lines: Vec<EarningLine>,
+    counts: [u8; 16],
+}
+
+impl Lines {
+    fn push(
+        &mut self,
+        traces: &mut Vec<LineTrace>,
+        (l, mut t, suffix): (EarningLine, LineTrace, IdSuffix),
+    ) {
+        if self.counts[l.kind as usize] > 1 {
+            match suffix {
+                IdSuffix::Group(rate) => {
+                    t.line = Label::from(format!(
+                        "{}:{}@{}",
+                        line_id(l.kind),
+                        l.job.as_deref().unwrap_or("-"),
+                        normalize(rate)
+                    ));
+                }
+                IdSuffix::Input(i) => {
+                    t.line = Label::from(format!("{}:earnings[{i}]", line_id(l.kind)));
+                }
+                IdSuffix::None => {}
+            }
+        }
+        traces.push(t);
+        self.lines.push(l);
+    }
 }
 
 #[derive(Default)]
@@ -345,13 +384,14 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
     for (i, e) in req.earnings.iter().enumerate() {
         inputs.push(input_amount(i, e, req)?);
     }
-    hours::validate_time_entries(req)?;
+    let order = hours::validate_and_order(req)?;
 
     // 2–3. Workweeks and classification.
     let entries = &req.time_entries;
     let week_start_day: chrono::Weekday = req.employee.workweek_start.into();
-    let cls = hours::classify(
+    let cls = hours::classify_ordered(
         entries,
+        order,
         week_start_day,
         ctx.overtime_rules,
         exempt,
@@ -392,7 +432,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
     for (i, e) in entries.iter().enumerate() {
         let wk = &weeks[cls.entry_week[i]];
         if tip_credit {
-            if e.rate < cash_wage_floor {
+            if cmp(e.rate, cash_wage_floor) == Less {
                 return Err(CalcError::invalid(
                     format!("time_entries[{i}].rate"),
                     format!(
@@ -401,7 +441,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
                     ),
                 ));
             }
-        } else if !exempt && e.rate < wk.mw {
+        } else if !exempt && cmp(e.rate, wk.mw) == Less {
             let tip = if req.employee.tipped {
                 format!("; {state} allows no tip credit")
             } else {
@@ -419,8 +459,9 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
 
     // Input lines (built now so allocations can be traced on them).
     let mut input_traces: Vec<Option<LineTrace>> = Vec::with_capacity(inputs.len());
-    let mut nd = vec![Decimal::ZERO; cls.weeks.len()];
-    let mut tips_w = vec![Decimal::ZERO; cls.weeks.len()];
+    // Non-discretionary pay and tips per week, in one allocation.
+    let mut per_week = vec![Decimal::ZERO; 2 * cls.weeks.len()];
+    let (nd, tips_w) = per_week.split_at_mut(cls.weeks.len());
     let (mut cash_tips_in, mut charged_tips_in) = (Decimal::ZERO, Decimal::ZERO);
     let place = Placement {
         cls: &cls,
@@ -435,7 +476,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         }
         if e.kind.is_tips() {
             if tip_credit {
-                place.allocate(c.exact, e.date, &mut tips_w, None, &TIPS_ALLOCATION);
+                place.allocate(c.exact, e.date, tips_w, None, &TIPS_ALLOCATION);
             }
             input_traces.push(None);
             continue;
@@ -471,13 +512,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         }
         if !exempt && in_regular_rate(e) && !entries.is_empty() {
             t.step("in_flsa_regular_rate", true);
-            place.allocate(
-                cents_of(c.exact),
-                e.date,
-                &mut nd,
-                Some(&mut t),
-                &RR_ALLOCATION,
-            );
+            place.allocate(cents_of(c.exact), e.date, nd, Some(&mut t), &RR_ALLOCATION);
         }
         input_traces.push(Some(t));
     }
@@ -506,12 +541,12 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             } else {
                 e.rate
             };
-            straight = add(straight, e.hours * r);
+            straight = add(straight, mul(e.hours, r));
         }
         wp.straight = straight;
         wp.nd = nd[wi];
         wp.tips = tips_w[wi];
-        if w.hours > Decimal::ZERO {
+        if is_positive(w.hours) {
             wp.rr = (straight + wp.nd) / w.hours;
         }
     }
@@ -527,20 +562,20 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         let wi = cls.entry_week[i];
         let wp = &mut weeks[wi];
         let key = (e.job.as_deref(), e.rate);
-        if s.regular > Decimal::ZERO {
+        if is_positive(s.regular) {
             let g = group_entry(&mut regular, key, Decimal::default);
             *g = add(*g, s.regular);
-            wp.cash = add(wp.cash, s.regular * e.rate);
+            wp.cash = add(wp.cash, mul(s.regular, e.rate));
         }
         for (h, mult, map) in [
             (s.overtime, HALF, &mut overtime),
             (s.double_time, Decimal::ONE, &mut double),
         ] {
-            if h <= Decimal::ZERO {
+            if !is_positive(h) {
                 continue;
             }
-            let premium = mult * wp.rr * h;
-            let amount = add(h * e.rate, premium);
+            let premium = mul(mul(mult, wp.rr), h);
+            let amount = add(mul(h, e.rate), premium);
             wp.cash = add(wp.cash, amount);
             wp.premium = add(wp.premium, premium);
             let acc = group_entry(map, key, || OtAcc {
@@ -568,7 +603,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
     if tip_credit {
         for (wi, w) in cls.weeks.iter().enumerate() {
             let wp = &mut weeks[wi];
-            if w.hours <= Decimal::ZERO {
+            if !is_positive(w.hours) {
                 continue;
             }
             let required =
@@ -579,8 +614,39 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
 
     // Lines and traces.
     let n_lines = regular.len() + overtime.len() + double.len() + inputs.len() + 3;
-    let mut out: Vec<(EarningLine, LineTrace, IdSuffix)> = Vec::with_capacity(n_lines);
-    let mut traces: Vec<LineTrace> = Vec::with_capacity(n_lines + cls.weeks.len());
+    // Lines per kind, so a trace id gets its suffix as soon as the line is made (when several
+    // lines share a kind).
+    let mut counts = [0u8; 16];
+    {
+        let mut bump = |k: EarningType, n: usize| {
+            let c = &mut counts[k as usize];
+            *c = c.saturating_add(u8::try_from(n).unwrap_or(u8::MAX));
+        };
+        bump(EarningType::Regular, regular.len());
+        bump(EarningType::Overtime, overtime.len());
+        bump(EarningType::DoubleTime, double.len());
+        for (e, t) in req.earnings.iter().zip(&input_traces) {
+            if t.is_some() {
+                bump(e.kind, 1);
+            }
+        }
+        for (kind, te, inp) in [
+            (EarningType::CashTips, cash_tips_te, cash_tips_in),
+            (EarningType::ChargedTips, charged_tips_te, charged_tips_in),
+        ] {
+            if !(te + inp).is_zero() {
+                bump(kind, 1);
+            }
+        }
+    }
+    let mut out = Lines {
+        lines: Vec::with_capacity(n_lines),
+        counts,
+    };
+    // Room for the whole paycheck's traces (the pipeline appends deductions, taxes and
+    // garnishments to this list): one allocation instead of a copy into a larger one.
+    let later = req.deductions.len() + req.garnishments.len() + 12;
+    let mut traces: Vec<LineTrace> = Vec::with_capacity(n_lines + cls.weeks.len() + later);
     for (wi, wp) in weeks.iter().enumerate() {
         traces.push(week_trace(ctx, &cls, wi, wp, tip_credit));
     }
@@ -590,22 +656,26 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             line_id(EarningType::Regular),
             "earnings.regular.hours_times_rate",
         );
+        t.reserve(3, 0, 0);
         t.input("hours", *h).input("rate", *rate);
         if let Some(j) = job {
             t.input("job", j.to_string());
         }
-        let amount = t.round(*h * *rate);
-        out.push((
-            EarningLine {
-                kind: EarningType::Regular,
-                job: job.map(str::to_owned),
-                hours: Some(*h),
-                rate: Some(*rate),
-                amount,
-            },
-            t,
-            IdSuffix::Group(*rate),
-        ));
+        let amount = t.round(mul(*h, *rate));
+        out.push(
+            &mut traces,
+            (
+                EarningLine {
+                    kind: EarningType::Regular,
+                    job: job.map(str::to_owned),
+                    hours: Some(*h),
+                    rate: Some(*rate),
+                    amount,
+                },
+                t,
+                IdSuffix::Group(*rate),
+            ),
+        );
     }
     for (kind, map, mult, double_time) in [
         (EarningType::Overtime, &overtime, ONE_AND_HALF, false),
@@ -620,6 +690,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
                     "earnings.double_time.regular_rate"
                 },
             );
+            t.reserve(3, 0, 1 + acc.weeks.len());
             t.input("hours", acc.hours).input("straight_rate", *rate);
             if let Some(j) = job {
                 t.input("job", j.to_string());
@@ -645,17 +716,20 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
                 );
             }
             let amount = t.round(acc.exact);
-            out.push((
-                EarningLine {
-                    kind,
-                    job: job.map(str::to_owned),
-                    hours: Some(acc.hours),
-                    rate: acc.rr_is_rate.then(|| (mult * *rate).normalize()),
-                    amount,
-                },
-                t,
-                IdSuffix::Group(*rate),
-            ));
+            out.push(
+                &mut traces,
+                (
+                    EarningLine {
+                        kind,
+                        job: job.map(str::to_owned),
+                        hours: Some(acc.hours),
+                        rate: acc.rr_is_rate.then(|| normalize(mult * *rate)),
+                        amount,
+                    },
+                    t,
+                    IdSuffix::Group(*rate),
+                ),
+            );
         }
     }
 
@@ -668,17 +742,20 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
     {
         let Some(mut t) = t else { continue };
         let amount = t.round(c.exact);
-        out.push((
-            EarningLine {
-                kind: e.kind,
-                job: e.job.clone(),
-                hours: c.hours,
-                rate: c.rate,
-                amount,
-            },
-            t,
-            IdSuffix::Input(i),
-        ));
+        out.push(
+            &mut traces,
+            (
+                EarningLine {
+                    kind: e.kind,
+                    job: e.job.clone(),
+                    hours: c.hours,
+                    rate: c.rate,
+                    amount,
+                },
+                t,
+                IdSuffix::Input(i),
+            ),
+        );
     }
 
     for (kind, te, inp) in [
@@ -690,26 +767,30 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             continue;
         }
         let mut t = LineTrace::new(line_id(kind), "earnings.tips");
+        t.reserve(2, 0, 1);
         t.input("from_time_entries", te)
-            .input("from_earnings_inputs", inp.normalize())
+            .input("from_earnings_inputs", normalize(inp))
             .step("in_flsa_regular_rate", false);
         let amount = t.round(exact);
-        out.push((
-            EarningLine {
-                kind,
-                job: None,
-                hours: None,
-                rate: None,
-                amount,
-            },
-            t,
-            IdSuffix::None,
-        ));
+        out.push(
+            &mut traces,
+            (
+                EarningLine {
+                    kind,
+                    job: None,
+                    hours: None,
+                    rate: None,
+                    amount,
+                },
+                t,
+                IdSuffix::None,
+            ),
+        );
     }
 
     if tip_credit {
         let total: Decimal = weeks.iter().map(|w| w.makeup).sum();
-        if total > Decimal::ZERO {
+        if is_positive(total) {
             let mut t = LineTrace::new(
                 line_id(EarningType::TipMakeup),
                 "earnings.tip_makeup.flsa_203m",
@@ -721,55 +802,32 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
                 t.param("state_tipped_cash_wage", p);
             }
             for (wi, wp) in weeks.iter().enumerate() {
-                if wp.makeup > Decimal::ZERO {
+                if is_positive(wp.makeup) {
                     t.step(
                         Label::Dated("workweek:", cls.weeks[wi].start),
-                        wp.makeup.normalize(),
+                        normalize(wp.makeup),
                     );
                 }
             }
             let amount = t.round(total);
-            out.push((
-                EarningLine {
-                    kind: EarningType::TipMakeup,
-                    job: None,
-                    hours: None,
-                    rate: None,
-                    amount,
-                },
-                t,
-                IdSuffix::None,
-            ));
+            out.push(
+                &mut traces,
+                (
+                    EarningLine {
+                        kind: EarningType::TipMakeup,
+                        job: None,
+                        hours: None,
+                        rate: None,
+                        amount,
+                    },
+                    t,
+                    IdSuffix::None,
+                ),
+            );
         }
     }
 
-    // Unique trace ids when several lines share a kind.
-    let mut counts = [0u8; 16];
-    for (l, _, _) in &out {
-        let k = l.kind as usize;
-        counts[k] = counts[k].saturating_add(1);
-    }
-    let mut lines = Vec::with_capacity(out.len());
-    for (l, mut t, suffix) in out {
-        if counts[l.kind as usize] > 1 {
-            match suffix {
-                IdSuffix::Group(rate) => {
-                    t.line = Label::from(format!(
-                        "{}:{}@{}",
-                        line_id(l.kind),
-                        l.job.as_deref().unwrap_or("-"),
-                        rate.normalize()
-                    ));
-                }
-                IdSuffix::Input(i) => {
-                    t.line = Label::from(format!("{}:earnings[{i}]", line_id(l.kind)));
-                }
-                IdSuffix::None => {}
-            }
-        }
-        traces.push(t);
-        lines.push(l);
-    }
+    let lines = out.lines;
 
     // Hours summary: classified time plus hours given directly on regular/OT/DT inputs.
     let mut summary = HoursSummary {
@@ -868,27 +926,27 @@ fn week_trace(
         .step("regular_hours", w.totals.regular)
         .step("overtime_hours", w.totals.overtime)
         .step("double_time_hours", w.totals.double_time);
-    if !exempt && w.hours > Decimal::ZERO {
+    if !exempt && is_positive(w.hours) {
         if tip_credit {
             t.step(
                 "straight_time_basis",
                 "tip credit: each hour at max(cash rate, minimum wage)",
             );
         }
-        t.step("straight_time_pay", wp.straight.normalize())
-            .step("nondiscretionary_pay", wp.nd.normalize())
-            .step("regular_rate", wp.rr.normalize());
-        if wp.premium > Decimal::ZERO {
-            t.step("overtime_premium", wp.premium.normalize());
+        t.step("straight_time_pay", normalize(wp.straight))
+            .step("nondiscretionary_pay", normalize(wp.nd))
+            .step("regular_rate", normalize(wp.rr));
+        if is_positive(wp.premium) {
+            t.step("overtime_premium", normalize(wp.premium));
         }
     }
-    if tip_credit && w.hours > Decimal::ZERO {
+    if tip_credit && is_positive(w.hours) {
         let required =
             wp.mw * w.hours + HALF * wp.mw * w.totals.overtime + wp.mw * w.totals.double_time;
-        t.step("tip_credit_required", required.normalize())
-            .step("cash_wages", wp.cash.normalize())
-            .step("tips", wp.tips.normalize())
-            .step("tip_makeup", wp.makeup.normalize());
+        t.step("tip_credit_required", normalize(required))
+            .step("cash_wages", normalize(wp.cash))
+            .step("tips", normalize(wp.tips))
+            .step("tip_makeup", normalize(wp.makeup));
     }
     t
 }
@@ -1059,12 +1117,8 @@ mod tests {
     }
 
     fn step(t: &LineTrace, k: &str) -> crate::trace::TraceValue {
-        t.steps
-            .0
-            .iter()
-            .find(|(n, _)| n == k)
+        t.step_value(k)
             .unwrap_or_else(|| panic!("no step {k}"))
-            .1
             .clone()
     }
 

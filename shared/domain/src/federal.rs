@@ -3,7 +3,7 @@
 //! whose rate and wage base are employer inputs.
 
 use crate::error::CalcError;
-use crate::money::cents;
+use crate::money::{cents, max, min};
 use crate::request::{
     EmployerSettings, FederalW4, FilingStatus, PayFrequency, StateCode, SupplementalMethod, W4Form,
     Ytd,
@@ -176,9 +176,11 @@ pub fn income_tax(
     // Supplemental wages: the part above $1,000,000 for the year always at 37%; the rest at the
     // flat 22% or, with the aggregate method, added to regular wages.
     let threshold = p.supplemental_mandatory_threshold.value;
-    let over = (input.ytd_supplemental + input.supplemental_wages - threshold).max(Decimal::ZERO)
-        - (input.ytd_supplemental - threshold).max(Decimal::ZERO);
-    let over = over.min(input.supplemental_wages).max(Decimal::ZERO);
+    let over = max(
+        input.ytd_supplemental + input.supplemental_wages - threshold,
+        Decimal::ZERO,
+    ) - max(input.ytd_supplemental - threshold, Decimal::ZERO);
+    let over = max(min(over, input.supplemental_wages), Decimal::ZERO);
     let under = input.supplemental_wages - over;
     let aggregate = w4.supplemental_method == SupplementalMethod::Aggregate;
     let wages_for_table = if aggregate {
@@ -257,7 +259,7 @@ fn worksheet_1a(
                 p.w4_line1g_other.value
             };
             let l1h = l1f + l1g;
-            let l1i = (l1e - l1h).max(z);
+            let l1i = max(l1e - l1h, z);
             t.step("1d_step4a_other_income", l1d)
                 .step("1e", l1e)
                 .step("1f_step4b_deductions", l1f)
@@ -270,7 +272,7 @@ fn worksheet_1a(
             let n = Decimal::from(w4.allowances.unwrap_or(0));
             let l1k = n * p.w4_2019_allowance.value;
             t.param("w4_2019_allowance", &p.w4_2019_allowance);
-            let l1l = (l1c - l1k).max(z);
+            let l1l = max(l1c - l1k, z);
             t.step("1j_allowances", n)
                 .step("1k", l1k)
                 .step("1l_adjusted_annual_wages", l1l);
@@ -296,7 +298,7 @@ fn worksheet_1a(
         z
     };
     let l3b = l3a / periods;
-    let l3c = (l2h - l3b).max(z);
+    let l3c = max(l2h - l3b, z);
     let l4a = w4.extra_withholding.unwrap_or(z);
     let l4b = l3c + l4a;
     t.step("3a_step3_credits", l3a)
@@ -327,6 +329,20 @@ pub fn payroll_taxes(
     pack: &'static FederalPack,
     input: &FicaInput,
 ) -> Result<(TracedTaxes, TracedTaxes), CalcError> {
+    let mut employee = Vec::with_capacity(3);
+    let mut employer = Vec::with_capacity(4);
+    payroll_taxes_into(pack, input, &mut employee, &mut employer)?;
+    Ok((employee, employer))
+}
+
+/// `payroll_taxes`, appending the employee lines to `employee` and the employer lines to
+/// `employer` (the pipeline's own lists: no intermediate vectors).
+pub fn payroll_taxes_into(
+    pack: &'static FederalPack,
+    input: &FicaInput,
+    employee: &mut TracedTaxes,
+    employer: &mut TracedTaxes,
+) -> Result<(), CalcError> {
     let p = &pack.params;
     let id = pack.header.id.as_str();
     let z = Decimal::ZERO;
@@ -337,12 +353,10 @@ pub fn payroll_taxes(
         amount,
         uncollected: None,
     };
-    let mut employee = Vec::with_capacity(3);
-    let mut employer = Vec::with_capacity(4);
 
     // Social Security: wage base against YTD.
-    let room = (p.ss_wage_base.value - input.ytd.social_security_wages).max(z);
-    let ss_taxable = input.wages.min(room).max(z);
+    let room = max(p.ss_wage_base.value - input.ytd.social_security_wages, z);
+    let ss_taxable = max(min(input.wages, room), z);
     for (code, payer, rule) in [
         ("US_SS", Payer::Employee, "us.fica.social_security.employee"),
         (
@@ -352,6 +366,7 @@ pub fn payroll_taxes(
         ),
     ] {
         let mut t = LineTrace::new(crate::state::withholding::tax_line_id(code), rule).pack(id);
+        t.reserve(2, 2, 2);
         t.input("wages", input.wages)
             .input("ytd_social_security_wages", input.ytd.social_security_wages)
             .param("ss_wage_base", &p.ss_wage_base)
@@ -376,6 +391,7 @@ pub fn payroll_taxes(
         ),
     ] {
         let mut t = LineTrace::new(crate::state::withholding::tax_line_id(code), rule).pack(id);
+        t.reserve(1, 1, 0);
         t.input("wages", input.wages)
             .param("medicare_rate", &p.medicare_rate);
         let amt = t.round(input.wages * p.medicare_rate.value);
@@ -390,8 +406,9 @@ pub fn payroll_taxes(
     {
         let thr = p.addl_medicare_threshold.value;
         let ytd = input.ytd.medicare_wages;
-        let taxable = ((ytd + input.wages - thr).max(z) - (ytd - thr).max(z)).max(z);
+        let taxable = max(max(ytd + input.wages - thr, z) - max(ytd - thr, z), z);
         let mut t = LineTrace::new("tax:US_ADDL_MEDICARE", "us.fica.additional_medicare").pack(id);
+        t.reserve(2, 2, 1);
         t.input("wages", input.wages)
             .input("ytd_medicare_wages", ytd)
             .param("addl_medicare_threshold", &p.addl_medicare_threshold)
@@ -409,10 +426,11 @@ pub fn payroll_taxes(
                 format!("must be between 0 and {}", p.futa_max_credit.value),
             ));
         }
-        let room = (p.futa_wage_base.value - input.ytd.futa_wages).max(z);
-        let taxable = input.futa_wages.min(room).max(z);
+        let room = max(p.futa_wage_base.value - input.ytd.futa_wages, z);
+        let taxable = max(min(input.futa_wages, room), z);
         let net_rate = p.futa_rate.value - p.futa_max_credit.value + cr;
         let mut t = LineTrace::new("tax:US_FUTA", "us.futa").pack(id);
+        t.reserve(3, 3, 4);
         t.input("futa_wages", input.futa_wages)
             .input("ytd_futa_wages", input.ytd.futa_wages)
             .input("credit_reduction", cr)
@@ -454,13 +472,14 @@ pub fn payroll_taxes(
                     "must not be negative",
                 ));
             }
-            let room = (base - input.ytd.sui_wages).max(z);
-            let taxable = input.futa_wages.min(room).max(z);
+            let room = max(base - input.ytd.sui_wages, z);
+            let taxable = max(min(input.futa_wages, room), z);
             let code = crate::state::withholding::sui_code(input.work_state);
             let mut t = LineTrace::new(
                 crate::state::withholding::tax_line_id(&code),
                 "state.sui.employer",
             );
+            t.reserve(2, 2, 1);
             t.input("sui_wages", input.futa_wages)
                 .input("ytd_sui_wages", input.ytd.sui_wages)
                 .param_value("sui_rate", rate, "employer input: state-assigned SUI rate")
@@ -472,7 +491,7 @@ pub fn payroll_taxes(
             employer.push((l, t));
         }
     }
-    Ok((employee, employer))
+    Ok(())
 }
 
 #[cfg(test)]

@@ -360,11 +360,7 @@ mod tests {
     }
 
     fn step(t: &LineTrace, k: &str) -> Option<TraceValue> {
-        t.steps
-            .0
-            .iter()
-            .find(|(n, _)| n == k)
-            .map(|(_, v)| v.clone())
+        t.step_value(k).cloned()
     }
 
     #[test]
@@ -382,8 +378,8 @@ mod tests {
         assert_eq!(step(&t[0], "cap"), Some(TraceValue::Num(dec!(275.00))));
         assert_eq!(t[0].line, "garnishment:creditor");
         assert_eq!(t[0].rule, "garnishment.ccpa.creditor");
-        assert!(t[0].params.iter().any(|p| p.source.contains("870.10")));
-        assert!(t[0].params.iter().any(|p| p.source.contains("1673(a)(1)")));
+        assert!(t[0].params().any(|p| p.source.contains("870.10")));
+        assert!(t[0].params().any(|p| p.source.contains("1673(a)(1)")));
     }
 
     #[test]
@@ -485,8 +481,7 @@ mod tests {
         )
         .unwrap();
         let m = t[0]
-            .params
-            .iter()
+            .params()
             .find(|p| p.name == "min_wage_multiple_for_period")
             .unwrap();
         assert_eq!(m.value, TraceValue::Num(dec!(390)));

@@ -12,7 +12,7 @@
 //! * FLSA-exempt employees: every hour is regular.
 
 use crate::error::CalcError;
-use crate::money::{add, cmp};
+use crate::money::{add, cmp, is_negative};
 use crate::request::{OvertimeRules, PaycheckRequest, TimeEntry};
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use rust_decimal::Decimal;
@@ -123,9 +123,15 @@ pub fn validate_job(field_prefix: &str, job: Option<&str>) -> Result<(), CalcErr
 /// Validate the time entries: period present and ordered, dates inside it, hours in [0, 24] and
 /// at most 24 per calendar day, rates and tips not negative, job labels short.
 pub fn validate_time_entries(req: &PaycheckRequest) -> Result<(), CalcError> {
+    validate_and_order(req).map(|_| ())
+}
+
+/// `validate_time_entries`, returning the entry indices in date order (input order within a
+/// day), as `classify_ordered` takes them.
+pub fn validate_and_order(req: &PaycheckRequest) -> Result<Vec<usize>, CalcError> {
     let entries = &req.time_entries;
     if entries.is_empty() {
-        return Ok(());
+        return Ok(Vec::new());
     }
     let start = req
         .period_start
@@ -140,19 +146,19 @@ pub fn validate_time_entries(req: &PaycheckRequest) -> Result<(), CalcError> {
         ));
     }
     for (i, e) in entries.iter().enumerate() {
-        if e.hours < Decimal::ZERO {
+        if is_negative(e.hours) {
             return Err(CalcError::invalid(
                 format!("time_entries[{i}].hours"),
                 "must not be negative",
             ));
         }
-        if e.hours > HOURS_PER_DAY {
+        if cmp(e.hours, HOURS_PER_DAY) == std::cmp::Ordering::Greater {
             return Err(CalcError::invalid(
                 format!("time_entries[{i}].hours"),
                 format!("{} hours is more than 24 in one entry", e.hours),
             ));
         }
-        if e.rate < Decimal::ZERO {
+        if is_negative(e.rate) {
             return Err(CalcError::invalid(
                 format!("time_entries[{i}].rate"),
                 "must not be negative",
@@ -165,7 +171,7 @@ pub fn validate_time_entries(req: &PaycheckRequest) -> Result<(), CalcError> {
             ));
         }
         for (name, v) in [("cash_tips", e.cash_tips), ("charged_tips", e.charged_tips)] {
-            if v.is_some_and(|v| v < Decimal::ZERO) {
+            if v.is_some_and(is_negative) {
                 return Err(CalcError::invalid(
                     format!("time_entries[{i}].{name}"),
                     "must not be negative",
@@ -188,15 +194,15 @@ pub fn validate_time_entries(req: &PaycheckRequest) -> Result<(), CalcError> {
             day = Some(e.date);
             sum = Decimal::ZERO;
         }
-        sum += e.hours;
-        if sum > HOURS_PER_DAY {
+        sum = add(sum, e.hours);
+        if cmp(sum, HOURS_PER_DAY) == std::cmp::Ordering::Greater {
             return Err(CalcError::invalid(
                 format!("time_entries[{i}].hours"),
                 format!("entries on {} total {sum} hours, more than 24", e.date),
             ));
         }
     }
-    Ok(())
+    Ok(order)
 }
 
 /// Entry indices sorted by date, input order kept within a day.
@@ -241,8 +247,63 @@ pub fn classify(
     exempt: bool,
     flsa_weekly_threshold: Decimal,
 ) -> Classified {
+    classify_ordered(
+        entries,
+        date_order(entries),
+        week_start_day,
+        rules,
+        exempt,
+        flsa_weekly_threshold,
+    )
+}
+
+/// `classify` with the entries' date order already known (`order` as `validate_and_order`
+/// returns it).
+pub fn classify_ordered(
+    entries: &[TimeEntry],
+    order: Vec<usize>,
+    week_start_day: Weekday,
+    rules: OvertimeRules,
+    exempt: bool,
+    flsa_weekly_threshold: Decimal,
+) -> Classified {
+    if let Some((splits, entry_week, weeks, totals)) = fast::classify(
+        entries,
+        &order,
+        week_start_day,
+        rules,
+        exempt,
+        flsa_weekly_threshold,
+    ) {
+        return Classified {
+            splits,
+            entry_week,
+            order,
+            weeks,
+            totals,
+        };
+    }
+    classify_decimal(
+        entries,
+        order,
+        week_start_day,
+        rules,
+        exempt,
+        flsa_weekly_threshold,
+    )
+}
+
+/// `classify` on `Decimal`s throughout (the reference; `fast::classify` gives the same result on
+/// the inputs it accepts).
+fn classify_decimal(
+    entries: &[TimeEntry],
+    order: Vec<usize>,
+    week_start_day: Weekday,
+    rules: OvertimeRules,
+    exempt: bool,
+    flsa_weekly_threshold: Decimal,
+) -> Classified {
     let n = entries.len();
-    let order = date_order(entries);
     let mut splits = vec![EntrySplit::default(); n];
     let mut entry_week = vec![0usize; n];
     let mut weeks: Vec<Workweek> = Vec::with_capacity(3);
@@ -325,6 +386,294 @@ pub fn classify(
         order,
         weeks,
         totals,
+    }
+}
+
+/// The classification on integers: hours as (mantissa, scale) pairs with exactly the values and
+/// scales the `Decimal` operations of `classify_decimal` give (`money::add` and `Decimal`'s `-`:
+/// a zero operand yields the other operand unchanged, otherwise the result is at the larger
+/// scale; `Decimal::ZERO` has scale 0). Used when every entry's hours are non-negative with at
+/// most 6 decimals and there are at most `MAX` entries; otherwise `None` and the `Decimal` path
+/// runs.
+mod fast {
+    use super::{
+        CA_DAILY_DOUBLE_TIME_HOURS, CA_DAILY_OVERTIME_HOURS, CA_WEEKLY_OVERTIME_HOURS, DayClass,
+        EntrySplit, Workweek, workweek_start,
+    };
+    use crate::request::{OvertimeRules, TimeEntry};
+    use chrono::{NaiveDate, Weekday};
+    use rust_decimal::Decimal;
+    use std::cmp::Ordering::{self, Greater, Less};
+
+    const MAX: usize = 64;
+    const MAX_SCALE: u32 = 6;
+    const P10: [u64; 7] = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000];
+
+    /// A non-negative decimal `m / 10^s` (s ≤ 6).
+    #[derive(Debug, Clone, Copy, Default)]
+    struct H {
+        m: u64,
+        s: u32,
+    }
+
+    const ZERO: H = H { m: 0, s: 0 };
+
+    impl H {
+        fn from_dec(d: Decimal) -> Option<H> {
+            if d.is_sign_negative() || d.scale() > MAX_SCALE {
+                return None;
+            }
+            let m = u64::try_from(d.mantissa()).ok()?;
+            // Bounded so that sums of up to MAX values scaled by 10^6 stay far inside 64 bits.
+            (m <= 10_000_000_000).then_some(H { m, s: d.scale() })
+        }
+        fn dec(self) -> Decimal {
+            Decimal::from_parts(self.m as u32, (self.m >> 32) as u32, 0, false, self.s)
+        }
+        /// Both mantissas at the larger scale, and that scale.
+        #[inline]
+        fn aligned(a: H, b: H) -> (u64, u64, u32) {
+            match a.s.cmp(&b.s) {
+                Ordering::Equal => (a.m, b.m, a.s),
+                Greater => (a.m, b.m * P10[(a.s - b.s) as usize], a.s),
+                Less => (a.m * P10[(b.s - a.s) as usize], b.m, b.s),
+            }
+        }
+        #[inline]
+        fn add(a: H, b: H) -> H {
+            if a.m == 0 {
+                return b;
+            }
+            if b.m == 0 {
+                return a;
+            }
+            let (x, y, s) = H::aligned(a, b);
+            H { m: x + y, s }
+        }
+        #[inline]
+        fn cmp(a: H, b: H) -> Ordering {
+            let (x, y, _) = H::aligned(a, b);
+            x.cmp(&y)
+        }
+        /// `a - b`, or `None` when it is below zero.
+        #[inline]
+        fn sub(a: H, b: H) -> Option<H> {
+            if a.m == 0 {
+                // 0 - b is -b: below zero unless b is zero (then b itself).
+                return (b.m == 0).then_some(b);
+            }
+            if b.m == 0 {
+                return Some(a);
+            }
+            let (x, y, s) = H::aligned(a, b);
+            if x >= y {
+                Some(H { m: x - y, s })
+            } else {
+                None
+            }
+        }
+    }
+
+    /// `super::overlap` on `H`.
+    #[inline]
+    fn overlap(from: H, h: H, lo: H, hi: Option<H>) -> H {
+        let to = H::add(from, h);
+        if H::cmp(to, lo) == Less {
+            return ZERO;
+        }
+        let top = match hi {
+            Some(hi) if H::cmp(to, hi) == Greater => hi,
+            _ => to,
+        };
+        let base = if H::cmp(from, lo) == Less { lo } else { from };
+        H::sub(top, base).unwrap_or(ZERO)
+    }
+
+    /// `Classified`'s splits, entry weeks, weeks and totals.
+    type Parts = (Vec<EntrySplit>, Vec<usize>, Vec<Workweek>, EntrySplit);
+
+    #[derive(Debug, Clone, Copy, Default)]
+    struct Split {
+        regular: H,
+        overtime: H,
+        double_time: H,
+    }
+
+    impl Split {
+        fn add(&mut self, b: Split) {
+            self.regular = H::add(self.regular, b.regular);
+            self.overtime = H::add(self.overtime, b.overtime);
+            self.double_time = H::add(self.double_time, b.double_time);
+        }
+        fn dec(self) -> EntrySplit {
+            EntrySplit {
+                regular: self.regular.dec(),
+                overtime: self.overtime.dec(),
+                double_time: self.double_time.dec(),
+            }
+        }
+    }
+
+    /// Whether every one of the 7 days of the week has hours worked (`idx` is one week, by date).
+    fn worked_all_seven(dates: &[NaiveDate], hours: &[H], idx: &[usize]) -> bool {
+        let mut days = 0u8;
+        let mut prev: Option<NaiveDate> = None;
+        for &i in idx {
+            if hours[i].m > 0 && prev != Some(dates[i]) {
+                days += 1;
+                prev = Some(dates[i]);
+            }
+        }
+        days == 7
+    }
+
+    pub(super) fn classify(
+        entries: &[TimeEntry],
+        order: &[usize],
+        week_start_day: Weekday,
+        rules: OvertimeRules,
+        exempt: bool,
+        flsa_weekly_threshold: Decimal,
+    ) -> Option<Parts> {
+        let n = entries.len();
+        if n > MAX {
+            return None;
+        }
+        let threshold = H::from_dec(flsa_weekly_threshold)?;
+        let (ot8, dt12, wk40) = (
+            H::from_dec(CA_DAILY_OVERTIME_HOURS)?,
+            H::from_dec(CA_DAILY_DOUBLE_TIME_HOURS)?,
+            H::from_dec(CA_WEEKLY_OVERTIME_HOURS)?,
+        );
+        let mut hours = [ZERO; MAX];
+        let mut dates = [NaiveDate::MIN; MAX];
+        for (i, e) in entries.iter().enumerate() {
+            hours[i] = H::from_dec(e.hours)?;
+            dates[i] = e.date;
+        }
+        let mut sp = [Split::default(); MAX];
+        let mut entry_week = vec![0usize; n];
+        let mut weeks: Vec<Workweek> = Vec::with_capacity(3);
+        let mut totals = Split::default();
+
+        let mut pos = 0;
+        while pos < n {
+            let start = workweek_start(dates[order[pos]], week_start_day);
+            let mut end = pos;
+            let mut wh = ZERO;
+            while end < n && workweek_start(dates[order[end]], week_start_day) == start {
+                wh = H::add(wh, hours[order[end]]);
+                entry_week[order[end]] = weeks.len();
+                end += 1;
+            }
+            let idx = &order[pos..end];
+            if exempt {
+                for &i in idx {
+                    sp[i].regular = hours[i];
+                }
+            } else {
+                match rules {
+                    OvertimeRules::Flsa => {
+                        let mut cum = ZERO;
+                        for &i in idx {
+                            let h = hours[i];
+                            let reg = overlap(cum, h, ZERO, Some(threshold));
+                            sp[i] = Split {
+                                regular: reg,
+                                overtime: H::sub(h, reg)?,
+                                double_time: ZERO,
+                            };
+                            cum = H::add(cum, h);
+                        }
+                    }
+                    OvertimeRules::California => {
+                        let seventh = worked_all_seven(&dates, &hours, idx);
+                        let last_date = idx.last().map(|&i| dates[i]);
+                        let mut day: Option<NaiveDate> = None;
+                        let mut cum = ZERO;
+                        for &i in idx {
+                            if day != Some(dates[i]) {
+                                day = Some(dates[i]);
+                                cum = ZERO;
+                            }
+                            let h = hours[i];
+                            sp[i] = if seventh && Some(dates[i]) == last_date {
+                                Split {
+                                    regular: ZERO,
+                                    overtime: overlap(cum, h, ZERO, Some(ot8)),
+                                    double_time: overlap(cum, h, ot8, None),
+                                }
+                            } else {
+                                Split {
+                                    regular: overlap(cum, h, ZERO, Some(ot8)),
+                                    overtime: overlap(cum, h, ot8, Some(dt12)),
+                                    double_time: overlap(cum, h, dt12, None),
+                                }
+                            };
+                            cum = H::add(cum, h);
+                        }
+                        let mut cum_reg = ZERO;
+                        for &i in idx {
+                            let s = &mut sp[i];
+                            let keep = overlap(cum_reg, s.regular, ZERO, Some(wk40));
+                            cum_reg = H::add(cum_reg, s.regular);
+                            s.overtime = H::add(s.overtime, H::sub(s.regular, keep)?);
+                            s.regular = keep;
+                        }
+                    }
+                }
+            }
+            // Per-day summary and week totals.
+            let seventh = !exempt
+                && rules == OvertimeRules::California
+                && worked_all_seven(&dates, &hours, idx);
+            let mut w = Workweek {
+                start,
+                hours: wh.dec(),
+                totals: EntrySplit::default(),
+                first: pos,
+                end,
+                days: Vec::with_capacity(7),
+            };
+            let last = w.last_day();
+            let mut wt = Split::default();
+            let mut cur: Option<(NaiveDate, H, Split)> = None;
+            for &i in idx {
+                let s = sp[i];
+                match &mut cur {
+                    Some((d, dh, ds)) if *d == dates[i] => {
+                        *dh = H::add(*dh, hours[i]);
+                        ds.add(s);
+                    }
+                    _ => {
+                        if let Some((d, dh, ds)) = cur {
+                            w.days.push(DayClass {
+                                date: d,
+                                hours: dh.dec(),
+                                split: ds.dec(),
+                                seventh_day: seventh && d == last,
+                            });
+                        }
+                        cur = Some((dates[i], hours[i], s));
+                    }
+                }
+                wt.add(s);
+            }
+            if let Some((d, dh, ds)) = cur {
+                w.days.push(DayClass {
+                    date: d,
+                    hours: dh.dec(),
+                    split: ds.dec(),
+                    seventh_day: seventh && d == last,
+                });
+            }
+            w.totals = wt.dec();
+            totals.add(wt);
+            weeks.push(w);
+            pos = end;
+        }
+        let splits = sp[..n].iter().map(|s| s.dec()).collect();
+        Some((splits, entry_week, weeks, totals.dec()))
     }
 }
 
@@ -564,6 +913,57 @@ mod tests {
         assert_eq!(c.weeks.len(), 2);
         assert_eq!(c.weeks[0].hours, dec!(60));
         assert_eq!(c.totals.overtime, dec!(20));
+    }
+
+    proptest::proptest! {
+        /// The integer classification gives exactly the values and scales of the `Decimal` one.
+        #[test]
+        fn fast_classification_matches_decimal(
+            raw in proptest::collection::vec((0u64..14, 0i64..=2_400_000, 0u32..=6), 1..30),
+            california in proptest::bool::ANY,
+            exempt in proptest::bool::weighted(0.1),
+            start in 0u8..7,
+        ) {
+            let s: NaiveDate = "2025-03-03".parse().unwrap();
+            let e: Vec<TimeEntry> = raw
+                .iter()
+                .map(|&(day, m, scale)| {
+                    let mut h = Decimal::new(m, 5);
+                    h.rescale(scale);
+                    TimeEntry {
+                        date: s + Days::new(day),
+                        hours: h,
+                        rate: dec!(20),
+                        job: None,
+                        cash_tips: None,
+                        charged_tips: None,
+                    }
+                })
+                .collect();
+            let rules = if california { OvertimeRules::California } else { OvertimeRules::Flsa };
+            let wd = Weekday::try_from(start).unwrap();
+            let fast = classify(&e, wd, rules, exempt, dec!(40));
+            let slow = classify_decimal(&e, date_order(&e), wd, rules, exempt, dec!(40));
+            proptest::prop_assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+        }
+    }
+
+    #[test]
+    fn fast_classification_keeps_scales() {
+        let e = entries(
+            "2025-03-03",
+            &[
+                "8.00", "0", "12.500", "0.000", "9.000001", "7.5", "14", "3.25",
+            ],
+        );
+        for rules in [OvertimeRules::Flsa, OvertimeRules::California] {
+            for exempt in [false, true] {
+                let fast = classify(&e, Weekday::Mon, rules, exempt, dec!(40));
+                let slow =
+                    classify_decimal(&e, date_order(&e), Weekday::Mon, rules, exempt, dec!(40));
+                assert_eq!(format!("{fast:?}"), format!("{slow:?}"));
+            }
+        }
     }
 
     fn req(entries: serde_json::Value) -> PaycheckRequest {

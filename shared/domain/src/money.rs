@@ -8,11 +8,127 @@ use serde::{Deserialize, Deserializer, Serializer};
 use std::str::FromStr;
 
 /// Round to cents, half away from zero, and fix the scale at 2 so it prints as `"12.30"`.
+///
+/// Computed inline on the mantissa for non-negative values that fit 64 bits (the same value and
+/// scale as the library's rounding and `rescale(2)`); anything else goes to the library.
 #[inline]
 pub fn cents(d: Decimal) -> Decimal {
+    if !d.is_sign_negative() {
+        let m = d.mantissa().unsigned_abs();
+        let s = d.scale();
+        if s <= 2 {
+            if let Ok(m) = u64::try_from(m) {
+                let m = u128::from(m) * u128::from(POW10_U64[(2 - s) as usize]);
+                return Decimal::from_parts(m as u32, (m >> 32) as u32, (m >> 64) as u32, false, 2);
+            }
+        } else {
+            // 10^(s-2) ≤ 10^26 and the mantissa < 2^96: exact in 128 bits.
+            let p = POW10_U128[(s - 2) as usize];
+            let (q, r) = match u64::try_from(m) {
+                // The common case without a 128-bit division.
+                Ok(m64) if p <= u128::from(u64::MAX) => {
+                    let p64 = p as u64;
+                    (u128::from(m64 / p64), u128::from(m64 % p64))
+                }
+                _ => (m / p, m % p),
+            };
+            // Half away from zero: up when the remainder is at least half the unit.
+            let q = q + u128::from(r * 2 >= p);
+            return Decimal::from_parts(q as u32, (q >> 32) as u32, (q >> 64) as u32, false, 2);
+        }
+    }
     let mut r = d.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
     r.rescale(2);
     r
+}
+
+/// 10^0 ..= 10^28.
+const POW10_U128: [u128; 29] = {
+    let mut t = [1u128; 29];
+    let mut i = 1;
+    while i < 29 {
+        t[i] = t[i - 1] * 10;
+        i += 1;
+    }
+    t
+};
+
+/// `d.normalize()` (trailing zeros stripped, any zero becomes `0`), computed inline when the
+/// mantissa fits 64 bits.
+#[inline]
+pub fn normalize(d: Decimal) -> Decimal {
+    if d.is_zero() {
+        return Decimal::ZERO;
+    }
+    let mut s = d.scale();
+    if s == 0 {
+        return d;
+    }
+    match u64::try_from(d.mantissa().unsigned_abs()) {
+        Ok(mut m) => {
+            while s > 0 && m % 10 == 0 {
+                m /= 10;
+                s -= 1;
+            }
+            Decimal::from_parts(m as u32, (m >> 32) as u32, 0, d.is_sign_negative(), s)
+        }
+        Err(_) => d.normalize(),
+    }
+}
+
+/// `a.max(b)` (`Decimal::max`: `b` when `a < b`, otherwise `a`), with the inline comparison.
+#[inline(always)]
+pub fn max(a: Decimal, b: Decimal) -> Decimal {
+    if cmp(a, b) == std::cmp::Ordering::Less {
+        b
+    } else {
+        a
+    }
+}
+
+/// `a.min(b)` (`Decimal::min`: `b` when `a > b`, otherwise `a`), with the inline comparison.
+#[inline(always)]
+pub fn min(a: Decimal, b: Decimal) -> Decimal {
+    if cmp(a, b) == std::cmp::Ordering::Greater {
+        b
+    } else {
+        a
+    }
+}
+
+/// `d < 0` (a negative zero is not below zero), without a call.
+#[inline(always)]
+pub fn is_negative(d: Decimal) -> bool {
+    d.is_sign_negative() && !d.is_zero()
+}
+
+/// `d > 0`, without a call.
+#[inline(always)]
+pub fn is_positive(d: Decimal) -> bool {
+    !d.is_sign_negative() && !d.is_zero()
+}
+
+/// `a * b` with exactly the value and scale `Decimal`'s `*` gives, computed inline when both
+/// mantissas fit 32 bits and the scales add up to at most 28 (any zero operand gives
+/// `Decimal::ZERO`, as the library does); anything else goes to `*`.
+#[inline(always)]
+pub fn mul(a: Decimal, b: Decimal) -> Decimal {
+    if a.is_zero() || b.is_zero() {
+        return Decimal::ZERO;
+    }
+    let (ma, mb) = (a.mantissa().unsigned_abs(), b.mantissa().unsigned_abs());
+    let s = a.scale() + b.scale();
+    if ma <= u128::from(u32::MAX) && mb <= u128::from(u32::MAX) && s <= Decimal::MAX_SCALE {
+        let m = ma * mb;
+        return Decimal::from_parts(
+            m as u32,
+            (m >> 32) as u32,
+            0,
+            a.is_sign_negative() != b.is_sign_negative(),
+            s,
+        );
+    }
+    a * b
 }
 
 /// 10^0 ..= 10^19.
@@ -268,6 +384,64 @@ mod tests {
         assert_eq!(add(dec!(0.00), dec!(5)).to_string(), "5");
         assert_eq!(add(dec!(8), dec!(0.25)).to_string(), "8.25");
         assert_eq!(add(dec!(1.50), dec!(2.5)).to_string(), "4.00");
+    }
+
+    #[test]
+    fn inline_cents_mul_and_signs_match_the_library() {
+        let vals = [
+            dec!(0),
+            dec!(0.00),
+            dec!(-0.00),
+            dec!(0.004),
+            dec!(0.005),
+            dec!(0.0049999),
+            dec!(-0.005),
+            dec!(1),
+            dec!(8.5),
+            dec!(17.50),
+            dec!(12.345),
+            dec!(430.125),
+            dec!(328.124999999),
+            dec!(64.96875),
+            dec!(0.0000001),
+            dec!(26.2516666666666666666666667),
+            dec!(4294967295),
+            dec!(4294967296),
+            dec!(429496.7295),
+            dec!(18446744073709551615),
+            dec!(1844674407370955161.5),
+            dec!(18446744073709551616),
+            dec!(79228162514264337593543950335),
+            dec!(0.0000000000000000000000000001),
+            dec!(-3.25),
+            dec!(-17.505),
+            dec!(11428.57142857142857142857143),
+            dec!(11428.57500000000000000000000),
+            dec!(7922816251426433759354395.0335),
+            dec!(7922816251426433759354395.0300),
+            dec!(1.0000000000000000000000000050),
+            dec!(120.000),
+            dec!(-120.000),
+        ];
+        let show = |d: Decimal| format!("{d} {} {}", d.scale(), d.is_sign_negative());
+        for a in vals {
+            let mut want = a.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            want.rescale(2);
+            assert_eq!(show(cents(a)), show(want), "cents({a})");
+            assert_eq!(show(normalize(a)), show(a.normalize()), "normalize({a})");
+            assert_eq!(is_negative(a), a < Decimal::ZERO, "{a}");
+            assert_eq!(is_positive(a), a > Decimal::ZERO, "{a}");
+            for b in vals {
+                assert_eq!(show(max(a, b)), show(a.max(b)), "max({a}, {b})");
+                assert_eq!(show(min(a, b)), show(a.min(b)), "min({a}, {b})");
+            }
+            for b in vals {
+                let Some(want) = a.checked_mul(b) else {
+                    continue;
+                };
+                assert_eq!(show(mul(a, b)), show(want), "{a} * {b}");
+            }
+        }
     }
 
     #[test]

@@ -53,7 +53,8 @@ pub struct Row {
 
 /// Find the row for `amount` (the last row whose `over` ≤ amount) and apply it.
 pub fn apply_table(rows: &[Row], amount: Decimal) -> (Option<&Row>, Decimal) {
-    let idx = rows.partition_point(|r| r.over <= amount);
+    let idx =
+        rows.partition_point(|r| crate::money::cmp(r.over, amount) != std::cmp::Ordering::Greater);
     match idx.checked_sub(1).and_then(|i| rows.get(i)) {
         Some(r) => (Some(r), r.base + r.rate * (amount - r.over)),
         None => (None, Decimal::ZERO),

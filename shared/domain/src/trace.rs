@@ -299,7 +299,8 @@ impl From<PremiumText> for TraceValue {
     }
 }
 
-/// Ordered named values, serialized as a JSON object in insertion order.
+/// Ordered named values, serialized as a JSON object in insertion order (what a trace's
+/// `inputs` and `steps` read back as).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(from = "std::collections::BTreeMap<String, TraceValue>")]
 pub struct Fields(pub Vec<(Label, TraceValue)>);
@@ -307,37 +308,6 @@ pub struct Fields(pub Vec<(Label, TraceValue)>);
 impl From<std::collections::BTreeMap<String, TraceValue>> for Fields {
     fn from(m: std::collections::BTreeMap<String, TraceValue>) -> Self {
         Fields(m.into_iter().map(|(k, v)| (Label::from(k), v)).collect())
-    }
-}
-
-impl Serialize for Fields {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(self.0.len()))?;
-        for (k, v) in &self.0 {
-            m.serialize_entry(k, v)?;
-        }
-        m.end()
-    }
-}
-
-impl Fields {
-    /// Append; the first push reserves `first` slots so a trace grows in one step, not four.
-    #[inline]
-    fn push_with(&mut self, first: usize, k: Label, v: TraceValue) {
-        if self.0.capacity() == 0 {
-            self.0.reserve_exact(first);
-        }
-        self.0.push((k, v));
-    }
-    pub fn push(&mut self, k: impl Into<Label>, v: impl Into<TraceValue>) {
-        self.push_with(4, k.into(), v.into());
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-    /// The value named `k`, if any.
-    pub fn get(&self, k: &str) -> Option<&TraceValue> {
-        self.0.iter().find(|(n, _)| *n == *k).map(|(_, v)| v)
     }
 }
 
@@ -359,25 +329,35 @@ pub struct Rounding {
     pub mode: Str,
 }
 
+/// One recorded item of a trace. A trace keeps its inputs, parameters and steps in one list (one
+/// allocation per trace instead of three); each group is serialized in the order it was recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Entry {
+    Input(Label, TraceValue),
+    Param(ParamUse),
+    Step(Label, TraceValue),
+}
+
 /// The explanation of one line of the result.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Serialized as `{line, rule, rule_pack?, inputs?, params?, steps?, rounding?}` where `inputs` and
+/// `steps` are JSON objects in recording order and `params` a list; empty groups are left out.
+#[derive(Debug, Clone)]
 pub struct LineTrace {
     /// Which line this explains, e.g. `earning:overtime`, `tax:US_FIT`, `deduction:401k`.
     pub line: Label,
     /// Rule identifier, e.g. `us.fit.pub15t.percentage`.
     pub rule: Str,
     /// Rule pack (jurisdiction, year and version) the parameters came from, when any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_pack: Option<Str>,
-    #[serde(default, skip_serializing_if = "Fields::is_empty")]
-    pub inputs: Fields,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub params: Vec<ParamUse>,
-    #[serde(default, skip_serializing_if = "Fields::is_empty")]
-    pub steps: Fields,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Inputs, parameters and steps in recording order.
+    pub entries: Vec<Entry>,
     pub rounding: Option<Rounding>,
 }
+
+/// Entries kept when a trace's first entry is recorded without an explicit `reserve` (fits most
+/// short traces in one allocation).
+const FIRST_RESERVE: usize = 8;
 
 impl LineTrace {
     pub fn new(line: impl Into<Label>, rule: &'static str) -> Self {
@@ -385,18 +365,14 @@ impl LineTrace {
             line: line.into(),
             rule: Cow::Borrowed(rule),
             rule_pack: None,
-            inputs: Fields::default(),
-            params: Vec::new(),
-            steps: Fields::default(),
+            entries: Vec::new(),
             rounding: None,
         }
     }
     /// Reserve room for `inputs`, `params` and `steps` entries up front (a trace known to be
-    /// long then takes one allocation per list instead of growing 4/8 → 16 → 32).
+    /// long then takes one allocation instead of growing).
     pub fn reserve(&mut self, inputs: usize, params: usize, steps: usize) -> &mut Self {
-        self.inputs.0.reserve_exact(inputs);
-        self.params.reserve_exact(params);
-        self.steps.0.reserve_exact(steps);
+        self.entries.reserve_exact(inputs + params + steps);
         self
     }
     pub fn pack(mut self, id: &'static str) -> Self {
@@ -404,23 +380,23 @@ impl LineTrace {
         self
     }
     #[inline]
-    pub fn input(&mut self, k: impl Into<Label>, v: impl Into<TraceValue>) -> &mut Self {
-        self.inputs.push_with(4, k.into(), v.into());
-        self
+    fn push(&mut self, e: Entry) {
+        if self.entries.capacity() == 0 {
+            self.entries.reserve_exact(FIRST_RESERVE);
+        }
+        self.entries.push(e);
     }
     #[inline]
-    fn push_param(&mut self, p: ParamUse) {
-        if self.params.capacity() == 0 {
-            self.params.reserve_exact(4);
-        }
-        self.params.push(p);
+    pub fn input(&mut self, k: impl Into<Label>, v: impl Into<TraceValue>) -> &mut Self {
+        self.push(Entry::Input(k.into(), v.into()));
+        self
     }
     pub fn param(&mut self, name: &'static str, p: &'static crate::rules::Param) -> &mut Self {
-        self.push_param(ParamUse {
+        self.push(Entry::Param(ParamUse {
             name: Cow::Borrowed(name),
             value: TraceValue::Num(p.value),
             source: Cow::Borrowed(p.source.as_str()),
-        });
+        }));
         self
     }
     pub fn param_value(
@@ -429,27 +405,181 @@ impl LineTrace {
         value: impl Into<TraceValue>,
         source: &'static str,
     ) -> &mut Self {
-        self.push_param(ParamUse {
+        self.push(Entry::Param(ParamUse {
             name: Cow::Borrowed(name),
             value: value.into(),
             source: Cow::Borrowed(source),
-        });
+        }));
         self
     }
     #[inline]
     pub fn step(&mut self, k: impl Into<Label>, v: impl Into<TraceValue>) -> &mut Self {
-        self.steps.push_with(8, k.into(), v.into());
+        self.push(Entry::Step(k.into(), v.into()));
         self
     }
     /// Round `exact` to cents (half away from zero), record it, return the cents.
     pub fn round(&mut self, exact: Decimal) -> Decimal {
         let rounded = crate::money::cents(exact);
         self.rounding = Some(Rounding {
-            exact: exact.normalize(),
+            exact: crate::money::normalize(exact),
             rounded,
             mode: Cow::Borrowed("half_away_from_zero_to_cents"),
         });
         rounded
+    }
+    /// The inputs, in recording order.
+    pub fn inputs(&self) -> impl Iterator<Item = (&Label, &TraceValue)> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Input(k, v) => Some((k, v)),
+            _ => None,
+        })
+    }
+    /// The parameters, in recording order.
+    pub fn params(&self) -> impl Iterator<Item = &ParamUse> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Param(p) => Some(p),
+            _ => None,
+        })
+    }
+    /// The steps, in recording order.
+    pub fn steps(&self) -> impl Iterator<Item = (&Label, &TraceValue)> {
+        self.entries.iter().filter_map(|e| match e {
+            Entry::Step(k, v) => Some((k, v)),
+            _ => None,
+        })
+    }
+    /// The input named `k`, if any.
+    pub fn input_value(&self, k: &str) -> Option<&TraceValue> {
+        self.inputs().find(|(n, _)| **n == *k).map(|(_, v)| v)
+    }
+    /// The first step named `k`, if any.
+    pub fn step_value(&self, k: &str) -> Option<&TraceValue> {
+        self.steps().find(|(n, _)| **n == *k).map(|(_, v)| v)
+    }
+}
+
+impl PartialEq for LineTrace {
+    /// Equal when the header, the rounding and each group (inputs, params, steps) are equal in
+    /// order; how the groups interleave in `entries` does not matter (the JSON does not show it).
+    fn eq(&self, o: &LineTrace) -> bool {
+        self.line == o.line
+            && self.rule == o.rule
+            && self.rule_pack == o.rule_pack
+            && self.rounding == o.rounding
+            && self.inputs().eq(o.inputs())
+            && self.params().eq(o.params())
+            && self.steps().eq(o.steps())
+    }
+}
+
+/// One group of a trace's entries, serialized as a JSON object (`inputs`, `steps`) or list
+/// (`params`).
+struct Group<'a> {
+    entries: &'a [Entry],
+    which: u8,
+}
+
+const INPUTS: u8 = 0;
+const PARAMS: u8 = 1;
+const STEPS: u8 = 2;
+
+fn group_of(e: &Entry) -> u8 {
+    match e {
+        Entry::Input(..) => INPUTS,
+        Entry::Param(_) => PARAMS,
+        Entry::Step(..) => STEPS,
+    }
+}
+
+impl Serialize for Group<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        if self.which == PARAMS {
+            let mut q = s.serialize_seq(None)?;
+            for e in self.entries {
+                if let Entry::Param(p) = e {
+                    q.serialize_element(p)?;
+                }
+            }
+            return q.end();
+        }
+        let mut m = s.serialize_map(None)?;
+        for e in self.entries {
+            match e {
+                Entry::Input(k, v) if self.which == INPUTS => m.serialize_entry(k, v)?,
+                Entry::Step(k, v) if self.which == STEPS => m.serialize_entry(k, v)?,
+                _ => {}
+            }
+        }
+        m.end()
+    }
+}
+
+impl Serialize for LineTrace {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut present = [false; 3];
+        for e in &self.entries {
+            present[usize::from(group_of(e))] = true;
+        }
+        let n = 2
+            + usize::from(self.rule_pack.is_some())
+            + present.iter().filter(|p| **p).count()
+            + usize::from(self.rounding.is_some());
+        let mut m = s.serialize_map(Some(n))?;
+        m.serialize_entry("line", &self.line)?;
+        m.serialize_entry("rule", &self.rule)?;
+        if let Some(p) = &self.rule_pack {
+            m.serialize_entry("rule_pack", p)?;
+        }
+        for (which, name) in [(INPUTS, "inputs"), (PARAMS, "params"), (STEPS, "steps")] {
+            if present[usize::from(which)] {
+                m.serialize_entry(
+                    name,
+                    &Group {
+                        entries: &self.entries,
+                        which,
+                    },
+                )?;
+            }
+        }
+        if let Some(r) = &self.rounding {
+            m.serialize_entry("rounding", r)?;
+        }
+        m.end()
+    }
+}
+
+/// The serialized shape, read back.
+#[derive(Deserialize)]
+struct RawTrace {
+    line: Label,
+    rule: Str,
+    #[serde(default)]
+    rule_pack: Option<Str>,
+    #[serde(default)]
+    inputs: Fields,
+    #[serde(default)]
+    params: Vec<ParamUse>,
+    #[serde(default)]
+    steps: Fields,
+    #[serde(default)]
+    rounding: Option<Rounding>,
+}
+
+impl<'de> Deserialize<'de> for LineTrace {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = RawTrace::deserialize(d)?;
+        let mut entries = Vec::with_capacity(r.inputs.0.len() + r.params.len() + r.steps.0.len());
+        entries.extend(r.inputs.0.into_iter().map(|(k, v)| Entry::Input(k, v)));
+        entries.extend(r.params.into_iter().map(Entry::Param));
+        entries.extend(r.steps.0.into_iter().map(|(k, v)| Entry::Step(k, v)));
+        Ok(LineTrace {
+            line: r.line,
+            rule: r.rule,
+            rule_pack: r.rule_pack,
+            entries,
+            rounding: r.rounding,
+        })
     }
 }
 

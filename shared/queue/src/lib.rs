@@ -3,7 +3,11 @@
 //! - [`InProcessQueue`]: a tokio channel inside one process (`payroll serve` without `QUEUE_URL`);
 //! - [`RedisStreamsQueue`]: a Redis stream read through a consumer group (`XADD`, `XREADGROUP`,
 //!   `XACK`); a message a crashed consumer never acknowledged is taken over by another consumer
-//!   with `XAUTOCLAIM` once it has been idle longer than the visibility timeout.
+//!   with `XAUTOCLAIM` once it has been idle longer than the visibility timeout;
+//! - [`SqsQueue`]: Amazon SQS (the AWS deployment); an undeleted message becomes visible again
+//!   after the visibility timeout, `ApproximateReceiveCount` counts the deliveries.
+//!
+//! [`from_env`] / [`connect`] choose the transport from `QUEUE_URL` (see [`select`]).
 //!
 //! Delivery is at least once: a message may arrive twice (redelivery, or two workers on one chunk),
 //! so consumers must be idempotent. Payroll workers are: results are upserted keyed by
@@ -20,7 +24,11 @@ use tokio::sync::{Mutex, mpsc};
 use uuid::Uuid;
 
 mod redis_streams;
-pub use redis_streams::RedisStreamsQueue;
+pub mod select;
+pub mod sqs;
+pub use redis_streams::{DEFAULT_GROUP, DEFAULT_STREAM, RedisStreamsQueue};
+pub use select::{QueueKind, QueueSettings, connect, from_env, kind_of};
+pub use sqs::{SqsOptions, SqsQueue};
 
 /// One unit of work: calculate these employees of this run (for this calculation attempt).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -71,6 +79,8 @@ pub struct Delivery {
 pub enum QueueError {
     #[error("redis: {0}")]
     Redis(#[from] redis::RedisError),
+    #[error("sqs: {0}")]
+    Sqs(String),
     #[error("message {id}: {message}")]
     BadMessage { id: String, message: String },
     #[error("the queue is closed")]
@@ -101,7 +111,7 @@ pub trait JobQueue: Send + Sync {
         d: &'a Delivery,
         reason: &'a str,
     ) -> BoxFuture<'a, Result<(), QueueError>>;
-    /// A short name for logs (`in-process`, `redis-streams`).
+    /// A short name for logs (`in-process`, `redis-streams`, `sqs`).
     fn transport(&self) -> &'static str;
 }
 

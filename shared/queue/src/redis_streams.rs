@@ -173,6 +173,11 @@ impl RedisStreamsQueue {
     }
 }
 
+/// The stream or its consumer group does not exist (any more).
+fn is_nogroup(e: &redis::RedisError) -> bool {
+    e.code() == Some("NOGROUP") || e.to_string().contains("NOGROUP")
+}
+
 impl JobQueue for RedisStreamsQueue {
     fn enqueue<'a>(&'a self, chunks: &'a [Chunk]) -> BoxFuture<'a, Result<(), QueueError>> {
         Box::pin(async move {
@@ -203,13 +208,24 @@ impl JobQueue for RedisStreamsQueue {
     ) -> BoxFuture<'_, Result<Vec<Delivery>, QueueError>> {
         Box::pin(async move {
             let max = max.max(1);
-            let mut out = self.reclaim(max).await?;
+            // NOGROUP: the stream or its group is gone (Redis was wiped or restarted without
+            // persistence). Re-create the group; the chunks that were lost are re-driven from
+            // PostgreSQL by the scheduler.
+            let mut out = match self.reclaim(max).await {
+                Ok(o) => o,
+                Err(QueueError::Redis(e)) if is_nogroup(&e) => {
+                    tracing::warn!(stream = %self.stream, "consumer group missing; re-creating it");
+                    self.ensure_group().await?;
+                    Vec::new()
+                }
+                Err(e) => return Err(e),
+            };
             if out.len() >= max {
                 return Ok(out);
             }
             let mut c = self.conn.clone();
             let block_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
-            let r: Option<StreamReadReply> = redis::cmd("XREADGROUP")
+            let r: Result<Option<StreamReadReply>, redis::RedisError> = redis::cmd("XREADGROUP")
                 .arg("GROUP")
                 .arg(&self.group)
                 .arg(&self.consumer)
@@ -221,7 +237,16 @@ impl JobQueue for RedisStreamsQueue {
                 .arg(&self.stream)
                 .arg(">")
                 .query_async(&mut c)
-                .await?;
+                .await;
+            let r = match r {
+                Ok(r) => r,
+                Err(e) if is_nogroup(&e) => {
+                    tracing::warn!(stream = %self.stream, "consumer group missing; re-creating it");
+                    self.ensure_group().await?;
+                    return Ok(out);
+                }
+                Err(e) => return Err(e.into()),
+            };
             for key in r.map(|r| r.keys).unwrap_or_default() {
                 for s in &key.ids {
                     match self.decode(s, 1) {

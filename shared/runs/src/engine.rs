@@ -371,7 +371,10 @@ UPDATE payroll_runs r
  WHERE r.id = $1 AND r.tenant_id = $2 AND r.status = 'calculating'
 RETURNING r.status";
 
-async fn record_progress(tx: &TenantTx, run_id: Uuid) -> Result<Option<String>, StoreError> {
+pub(crate) async fn record_progress(
+    tx: &TenantTx,
+    run_id: Uuid,
+) -> Result<Option<String>, StoreError> {
     Ok(tx
         .client()
         .query_opt(COMPLETE_SQL, &[&run_id, &tx.tenant()])
@@ -594,8 +597,13 @@ pub async fn process_chunk(db: &Db, chunk: &Chunk) -> Result<ChunkOutcome, RunEr
     if run.status != RunStatus::Calculating || run.calc_attempt != chunk.attempt {
         return Ok(ChunkOutcome::Skipped);
     }
-    let items = store_items(&tx, chunk, &computed).await?;
-    let status = record_progress(&tx, chunk.run_id).await?;
+    let (items, all_done) = store_items(&tx, chunk, &computed).await?;
+    // The full recount (hashes, exact totals, the flip to CALCULATED) once, by the last chunk.
+    let status = if all_done {
+        record_progress(&tx, chunk.run_id).await?
+    } else {
+        None
+    };
     tx.commit().await?;
     Ok(ChunkOutcome::Stored {
         items,
@@ -603,8 +611,20 @@ pub async fn process_chunk(db: &Db, chunk: &Chunk) -> Result<ChunkOutcome, RunEr
     })
 }
 
-/// One multi-row statement for the whole chunk.
-async fn store_items(tx: &TenantTx, chunk: &Chunk, rows: &[Computed]) -> Result<u64, StoreError> {
+/// One statement for the whole chunk: the results of the chunk's still-pending items, and the
+/// run's progress and totals advanced by what was stored (under the run-row lock the caller
+/// holds, so the increments are exact; the last chunk's full recount makes them so anyway).
+/// Returns the items stored and whether no item of the run is pending any more.
+///
+/// Each item is found through the primary key (run, employee) by a lateral lookup per result,
+/// then updated by its row address: a plain join lets the planner estimate the run's items from
+/// statistics that do not know a run just created, and it then scanned every pending item of the
+/// run for each chunk (quadratic in the run's size: 100,000 pending rows for the first chunk).
+async fn store_items(
+    tx: &TenantTx,
+    chunk: &Chunk,
+    rows: &[Computed],
+) -> Result<(u64, bool), StoreError> {
     let ids: Vec<Uuid> = rows.iter().map(|r| r.employee_id).collect();
     let status: Vec<&str> = rows.iter().map(|r| r.status).collect();
     let req: Vec<Option<&str>> = rows.iter().map(|r| r.request.as_deref()).collect();
@@ -617,20 +637,43 @@ async fn store_items(tx: &TenantTx, chunk: &Chunk, rows: &[Computed]) -> Result<
     let et: Vec<Option<Decimal>> = rows.iter().map(|r| r.ee_taxes).collect();
     let rt: Vec<Option<Decimal>> = rows.iter().map(|r| r.er_taxes).collect();
     let yd: Vec<Option<&str>> = rows.iter().map(|r| r.ytd_delta.as_deref()).collect();
-    Ok(tx
+    let row = tx
         .client()
-        .execute(
-            "UPDATE payroll_run_items i
-                SET status = u.s, request = u.req::json, result = u.res::json, error = u.err::jsonb,
-                    input_hash = u.ih, result_hash = u.rh, gross_pay = u.g, net_pay = u.n,
-                    employee_taxes = u.et, employer_taxes = u.rt, ytd_delta = u.yd::jsonb,
-                    updated_at = now()
-               FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[],
-                           $10::text[], $11::numeric[], $12::numeric[], $13::numeric[],
-                           $14::numeric[], $15::text[])
-                    AS u(e, s, req, res, err, ih, rh, g, n, et, rt, yd)
-              WHERE i.tenant_id = $1 AND i.run_id = $2 AND i.employee_id = u.e
-                AND i.status = 'pending' AND i.calc_attempt = $3",
+        .query_opt(
+            "WITH stored AS (
+                UPDATE payroll_run_items i
+                   SET status = u.s, request = u.req::json, result = u.res::json,
+                       error = u.err::jsonb, input_hash = u.ih, result_hash = u.rh,
+                       gross_pay = u.g, net_pay = u.n, employee_taxes = u.et,
+                       employer_taxes = u.rt, ytd_delta = u.yd::jsonb, updated_at = now()
+                  FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::text[],
+                              $9::text[], $10::text[], $11::numeric[], $12::numeric[],
+                              $13::numeric[], $14::numeric[], $15::text[])
+                           AS u(e, s, req, res, err, ih, rh, g, n, et, rt, yd)
+                       CROSS JOIN LATERAL (SELECT x.ctid AS tid FROM payroll_run_items x
+                                            WHERE x.run_id = $2 AND x.employee_id = u.e
+                                           OFFSET 0) AS k
+                 WHERE i.ctid = k.tid AND i.tenant_id = $1 AND i.run_id = $2
+                   AND i.status = 'pending' AND i.calc_attempt = $3
+             RETURNING i.status, i.gross_pay, i.net_pay, i.employee_taxes, i.employer_taxes),
+             t AS (
+                SELECT count(*) AS items,
+                       count(*) FILTER (WHERE status = 'calculated')::int AS d,
+                       count(*) FILTER (WHERE status = 'failed')::int AS f,
+                       coalesce(sum(gross_pay) FILTER (WHERE status = 'calculated'), 0) AS g,
+                       coalesce(sum(net_pay) FILTER (WHERE status = 'calculated'), 0) AS n,
+                       coalesce(sum(employee_taxes) FILTER (WHERE status = 'calculated'), 0) AS et,
+                       coalesce(sum(employer_taxes) FILTER (WHERE status = 'calculated'), 0) AS rt
+                  FROM stored)
+             UPDATE payroll_runs r
+                SET done = r.done + t.d, failed = r.failed + t.f,
+                    gross_pay = r.gross_pay + t.g, net_pay = r.net_pay + t.n,
+                    employee_taxes = r.employee_taxes + t.et,
+                    employer_taxes = r.employer_taxes + t.rt,
+                    version = r.version + 1, updated_at = now()
+               FROM t
+              WHERE r.tenant_id = $1 AND r.id = $2 AND r.status = 'calculating'
+          RETURNING t.items, r.done + r.failed >= r.total",
             &[
                 &tx.tenant(),
                 &chunk.run_id,
@@ -649,7 +692,11 @@ async fn store_items(tx: &TenantTx, chunk: &Chunk, rows: &[Computed]) -> Result<
                 &yd,
             ],
         )
-        .await?)
+        .await?;
+    Ok(row.map_or((0, false), |r| {
+        let items: i64 = r.get(0);
+        (u64::try_from(items).unwrap_or(0), r.get(1))
+    }))
 }
 
 /// A chunk that kept failing (dead-lettered): its still-pending employees are marked failed with

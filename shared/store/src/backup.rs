@@ -30,10 +30,12 @@
 //! Snapshot ids are the dated prefix `YYYY/MM/DD/HHMMSSZ` (UTC).
 //!
 //! **Restore** ([`restore`]) loads a snapshot into an empty database (a non-empty one is refused
-//! unless forced, which replaces the `public` schema), all in one transaction: migrations up to the
-//! manifest's schema version, then `COPY ... FROM STDIN` per table in dependency order, row counts
-//! and checksums verified, sequences set to the loaded `max(id)`. Any mismatch rolls everything
-//! back and names the table.
+//! unless forced, which replaces the `public` schema) on several connections: migrations up to
+//! the manifest's schema version into a new `public` (the previous one is kept aside until the
+//! end), `COPY ... FROM STDIN` of every table split in whole rows across the connections, row
+//! counts and checksums verified before anything commits, then indexes, keys and statistics
+//! built in parallel and sequences set to the loaded `max(id)`. Any failure drops what was
+//! loaded and puts the previous `public` back, and the error names the table.
 
 use crate::migrate::MIGRATIONS;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
@@ -51,7 +53,7 @@ use std::io::Write;
 use std::time::Instant;
 use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, CopyInSink};
 
 /// Compressed bytes per encrypted frame.
 pub const FRAME_SIZE: usize = 1024 * 1024;
@@ -860,10 +862,27 @@ pub async fn prune<S: ObjectStorage>(
 // Restore
 // ---------------------------------------------------------------------------------------------
 
+/// Database connections a restore uses when [`RestoreOptions::jobs`] is 0.
+pub const DEFAULT_JOBS: usize = 2;
+/// The most connections a restore opens.
+pub const MAX_JOBS: usize = 16;
+/// Where a restore keeps the target's previous `public` schema until it commits (see [`restore`]).
+pub const PREVIOUS_SCHEMA: &str = "payroll_restore_previous";
+/// Decompressed COPY data goes to the loading connections in whole rows, about this much at once.
+const CHUNK: usize = 512 * 1024;
+/// Chunks queued per loading connection (with [`CHUNK`], bounds the memory in flight).
+const QUEUE: usize = 4;
+/// Taken (transaction-scoped) while a restore prepares the target, so two restores into the same
+/// database cannot both pass the emptiness check.
+const RESTORE_LOCK: i64 = 0x7061_7972_6573_7472; // "payrestr"
+
 #[derive(Debug, Clone, Default)]
 pub struct RestoreOptions {
     /// Replace the `public` schema of a non-empty database.
     pub force: bool,
+    /// Connections loading tables, building indexes and checking keys in parallel (0 = the
+    /// default, [`DEFAULT_JOBS`]; at most [`MAX_JOBS`]).
+    pub jobs: usize,
 }
 
 /// What a restore did.
@@ -874,12 +893,36 @@ pub struct RestoreReport {
     pub tables: usize,
     pub rows: u64,
     pub seconds: f64,
+    /// Connections used.
+    pub jobs: usize,
+    /// Wall time of each phase, in order (prepare, load, indexes, keys, statistics, commit).
+    pub phases: Vec<(&'static str, f64)>,
 }
 
-/// Load the snapshot described by `manifest` (see [`manifest`]) into the database `client` is
-/// connected to (as a superuser or the owner of the schema), in one transaction.
+/// Load the snapshot described by `manifest` (see [`manifest`]) into the database at
+/// `database_url` (connecting as a superuser or the database's owner), on
+/// [`RestoreOptions::jobs`] connections.
+///
+/// 1. **Prepare** (one transaction): refuse a non-empty target unless forced; move the target's
+///    `public` schema aside as [`PREVIOUS_SCHEMA`] and create a new `public` with the same owner
+///    and privileges; run the migrations up to the manifest's schema version (their bookkeeping
+///    is written at the end); drop the restored tables' keys and indexes, remembering them.
+/// 2. **Load**: each object is read, authenticated frame by frame, decompressed and hashed on
+///    one task, and its rows go in whole-row chunks to `COPY ... FROM STDIN` on every connection
+///    at once (one open transaction each). The object and data checksums and the row counts are
+///    verified before any of it commits.
+/// 3. **Indexes** in parallel (primary keys and unique constraints are built as indexes and then
+///    attached), then the foreign keys are added `NOT VALID` and validated in parallel, and every
+///    table is analyzed.
+/// 4. **Commit** (one transaction): migration bookkeeping, sequences set to the loaded
+///    `max(id)`, and the previous schema dropped.
+///
+/// Whatever fails after step 1 (a tampered object, a COPY error, a lost connection), the new
+/// `public` is dropped and the previous one renamed back: the target is as it was. A restore
+/// killed half-way leaves [`PREVIOUS_SCHEMA`] behind, and the next restore refuses to start until
+/// an operator puts it back or drops it.
 pub async fn restore<S: ObjectStorage>(
-    client: &Client,
+    database_url: &str,
     store: &S,
     key: &BackupKey,
     manifest: &Manifest,
@@ -895,6 +938,112 @@ pub async fn restore<S: ObjectStorage>(
             manifest.id, manifest.schema_version
         )));
     }
+    let config: tokio_postgres::Config = database_url
+        .parse()
+        .map_err(|e| BackupError::Config(format!("invalid database URL: {e}")))?;
+    let jobs = match opts.jobs {
+        0 => DEFAULT_JOBS,
+        n => n.min(MAX_JOBS),
+    };
+    let mut conns = Vec::with_capacity(jobs);
+    for _ in 0..jobs {
+        conns.push(connect(&config).await?);
+    }
+    let mut phases = Vec::new();
+    let mut lap = Instant::now();
+    let mut phase = |name: &'static str| {
+        phases.push((name, lap.elapsed().as_secs_f64()));
+        lap = Instant::now();
+    };
+
+    let plan = match prepare(&conns[0], manifest, opts.force).await {
+        Ok(plan) => plan,
+        Err(e) => {
+            let _ = conns[0].batch_execute("ROLLBACK").await;
+            return Err(e);
+        }
+    };
+    phase("prepare");
+    let rows = match build(&conns, store, key, manifest, &plan, progress, &mut phase).await {
+        Ok(rows) => rows,
+        Err(e) => return Err(undo(&conns, &config, plan.had_public, e).await),
+    };
+    phase("commit");
+    let seconds = clock.elapsed().as_secs_f64();
+    metrics::gauge!(metric::RESTORE_DURATION).set(seconds);
+    tracing::info!(snapshot = %manifest.id, rows, seconds, jobs, ?phases, "restore complete");
+    Ok(RestoreReport {
+        snapshot: manifest.id.clone(),
+        schema_version: manifest.schema_version,
+        tables: manifest.tables.len(),
+        rows,
+        seconds,
+        jobs,
+        phases,
+    })
+}
+
+async fn connect(config: &tokio_postgres::Config) -> Result<Client> {
+    let (client, conn) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .map_err(|e| BackupError::Config(format!("cannot connect to the database: {e}")))?;
+    tokio::spawn(async move {
+        if let Err(e) = conn.await {
+            tracing::warn!(error = %e, "restore connection");
+        }
+    });
+    // Commits are made durable by the last one (synchronous: it flushes the WAL before it).
+    client
+        .batch_execute(
+            "SET statement_timeout = 0; SET lock_timeout = 0;
+             SET idle_in_transaction_session_timeout = 0;
+             SET maintenance_work_mem = '256MB'; SET synchronous_commit = off",
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(client)
+}
+
+/// What the load leaves to do, as SQL.
+struct Plan {
+    /// The target had a `public` schema (now [`PREVIOUS_SCHEMA`]).
+    had_public: bool,
+    /// Index builds (plain indexes, the indexes of primary keys and unique constraints,
+    /// exclusion constraints), largest tables first; run in parallel.
+    indexes: Vec<String>,
+    /// Primary keys and unique constraints attached to their indexes, foreign keys added
+    /// `NOT VALID`: one short transaction.
+    keys: Vec<String>,
+    /// Foreign key validations, largest tables first; run in parallel.
+    validations: Vec<String>,
+    /// `ANALYZE` of every restored table, largest first; run in parallel.
+    statistics: Vec<String>,
+}
+
+/// Step 1 of [`restore`], in one transaction on `client` (left open on error: the caller rolls
+/// back).
+async fn prepare(client: &Client, m: &Manifest, force: bool) -> Result<Plan> {
+    client
+        .batch_execute(&format!(
+            "BEGIN; SELECT pg_advisory_xact_lock({RESTORE_LOCK})"
+        ))
+        .await
+        .map_err(db_error)?;
+    let leftover: bool = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+            &[&PREVIOUS_SCHEMA],
+        )
+        .await
+        .map_err(db_error)?
+        .get(0);
+    if leftover {
+        return Err(BackupError::Refused(format!(
+            "schema {PREVIOUS_SCHEMA} exists: an earlier restore into this database was interrupted and it holds the database's previous contents. \
+             Put them back (DROP SCHEMA public CASCADE; ALTER SCHEMA {PREVIOUS_SCHEMA} RENAME TO public) or discard them (DROP SCHEMA {PREVIOUS_SCHEMA} CASCADE), then restore again"
+        )));
+    }
     let existing: i64 = client
         .query_one(
             "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -904,53 +1053,37 @@ pub async fn restore<S: ObjectStorage>(
         .await
         .map_err(db_error)?
         .get(0);
-    if existing > 0 && !opts.force {
+    if existing > 0 && !force {
         return Err(BackupError::Refused(format!(
             "the target database is not empty ({existing} relations in schema public): restore into an empty database, or pass --force to replace its contents"
         )));
     }
-    let result = restore_in_tx(client, store, key, manifest, existing > 0, progress).await;
-    if result.is_err() {
-        let _ = client.batch_execute("ROLLBACK").await;
-    }
-    let rows = result?;
-    // Fresh statistics for the planner (outside the load transaction).
-    client.batch_execute("ANALYZE").await.map_err(db_error)?;
-    let seconds = clock.elapsed().as_secs_f64();
-    metrics::gauge!(metric::RESTORE_DURATION).set(seconds);
-    tracing::info!(snapshot = %manifest.id, rows, seconds, "restore complete");
-    Ok(RestoreReport {
-        snapshot: manifest.id.clone(),
-        schema_version: manifest.schema_version,
-        tables: manifest.tables.len(),
-        rows,
-        seconds,
-    })
-}
-
-async fn restore_in_tx<S: ObjectStorage>(
-    client: &Client,
-    store: &S,
-    key: &BackupKey,
-    m: &Manifest,
-    wipe: bool,
-    progress: &dyn Progress,
-) -> Result<u64> {
-    client
-        .batch_execute("BEGIN; SET LOCAL statement_timeout = 0")
+    // A new `public` with the previous one's owner and privileges; the previous one stays
+    // until the restore commits.
+    let schema = client
+        .query_opt(
+            "SELECT quote_ident(pg_get_userbyid(nspowner)),
+                    coalesce((SELECT string_agg(format('GRANT %s ON SCHEMA public TO %s', a.privilege_type,
+                                         CASE WHEN a.grantee = 0 THEN 'PUBLIC'
+                                              ELSE quote_ident(pg_get_userbyid(a.grantee)) END), '; ')
+                                FROM aclexplode(nspacl) a WHERE a.grantee <> nspowner), '')
+               FROM pg_namespace WHERE nspname = 'public'",
+            &[],
+        )
         .await
         .map_err(db_error)?;
-    if wipe {
-        client
-            .batch_execute(
-                "DROP SCHEMA public CASCADE;
-                 CREATE SCHEMA public AUTHORIZATION pg_database_owner;
-                 GRANT USAGE ON SCHEMA public TO PUBLIC",
-            )
-            .await
-            .map_err(db_error)?;
-    }
-    migrate_to(client, m.schema_version).await?;
+    let had_public = schema.is_some();
+    let create = match &schema {
+        Some(r) => format!(
+            "ALTER SCHEMA public RENAME TO {PREVIOUS_SCHEMA};
+             CREATE SCHEMA public AUTHORIZATION {}; {}",
+            r.get::<_, String>(0),
+            r.get::<_, String>(1)
+        ),
+        None => "CREATE SCHEMA public".to_owned(),
+    };
+    client.batch_execute(&create).await.map_err(db_error)?;
+    apply_migrations(client, m.schema_version).await?;
     let present: BTreeSet<String> = tables(client).await?.into_iter().map(|t| t.name).collect();
     for t in &m.tables {
         if !present.contains(&t.name) {
@@ -962,38 +1095,158 @@ async fn restore_in_tx<S: ObjectStorage>(
     }
     // Load into bare tables, then build the indexes and check the keys once per table (as
     // pg_restore does): several times faster than maintaining them row by row.
-    let names: Vec<String> = m.tables.iter().map(|t| t.name.clone()).collect();
-    let rebuild = drop_keys_and_indexes(client, &names).await?;
+    let mut plan = drop_keys_and_indexes(client, m).await?;
+    plan.had_public = had_public;
+    client.batch_execute("COMMIT").await.map_err(db_error)?;
+    Ok(plan)
+}
+
+/// Steps 2–4 of [`restore`]. Returns the rows loaded.
+async fn build<S: ObjectStorage>(
+    conns: &[Client],
+    store: &S,
+    key: &BackupKey,
+    m: &Manifest,
+    plan: &Plan,
+    progress: &dyn Progress,
+    phase: &mut impl FnMut(&'static str),
+) -> Result<u64> {
+    let main = &conns[0];
+    for c in conns {
+        c.batch_execute("BEGIN").await.map_err(db_error)?;
+    }
+    let mut senders = Vec::with_capacity(conns.len());
+    let mut loaders = Vec::with_capacity(conns.len());
+    for c in conns {
+        let (tx, rx) = tokio::sync::mpsc::channel(QUEUE);
+        senders.push(tx);
+        loaders.push(load(c, m, rx));
+    }
+    let (_, loaded) = futures_util::future::try_join(
+        read_tables(store, key, m, senders, progress),
+        futures_util::future::try_join_all(loaders),
+    )
+    .await?;
     let mut total = 0;
-    for t in &m.tables {
-        progress.begin(&t.name, t.rows);
-        let rows = restore_table(client, store, key, m, t, progress).await?;
-        progress.end(&t.name, rows, t.bytes);
+    for (i, t) in m.tables.iter().enumerate() {
+        let rows: u64 = loaded.iter().map(|l| l[i]).sum();
+        if rows != t.rows {
+            return Err(BackupError::Integrity {
+                snapshot: m.id.clone(),
+                object: t.object.clone(),
+                message: format!("{rows} rows loaded, the manifest says {}", t.rows),
+            });
+        }
         total += rows;
     }
-    progress.begin("indexes and keys", rebuild.len() as u64);
-    for sql in &rebuild {
-        client.batch_execute(sql).await.map_err(|e| {
+    for c in conns {
+        c.batch_execute("COMMIT").await.map_err(db_error)?;
+    }
+    phase("load");
+
+    run_parallel(conns, &plan.indexes, "indexes", progress).await?;
+    phase("indexes");
+    if !plan.keys.is_empty() {
+        let keys = format!("BEGIN; {}; COMMIT", plan.keys.join("; "));
+        main.batch_execute(&keys).await.map_err(|e| {
             BackupError::Io(format!(
-                "rebuilding after the load ({sql}): {}",
+                "adding the keys: {}",
                 e.as_db_error().map(|d| d.message()).unwrap_or("failed")
             ))
         })?;
-        progress.advance(1);
     }
-    progress.end("indexes and keys", rebuild.len() as u64, 0);
-    reset_sequences(client).await?;
-    client.batch_execute("COMMIT").await.map_err(db_error)?;
+    run_parallel(conns, &plan.validations, "keys", progress).await?;
+    phase("keys");
+    run_parallel(conns, &plan.statistics, "statistics", progress).await?;
+    phase("statistics");
+
+    main.batch_execute("BEGIN; SET LOCAL synchronous_commit = on")
+        .await
+        .map_err(db_error)?;
+    record_migrations(main, m.schema_version).await?;
+    reset_sequences(main).await?;
+    if plan.had_public {
+        main.batch_execute(&format!("DROP SCHEMA {PREVIOUS_SCHEMA} CASCADE"))
+            .await
+            .map_err(db_error)?;
+    }
+    main.batch_execute("COMMIT").await.map_err(db_error)?;
     Ok(total)
 }
 
-/// Apply the embedded migrations up to `version` (recorded as `payroll migrate` records them, so
-/// a later `payroll migrate` continues from there).
-async fn migrate_to(client: &Client, version: i32) -> Result<()> {
-    client
-        .batch_execute(crate::migrate::SCHEMA_MIGRATIONS_DDL)
-        .await
-        .map_err(db_error)?;
+/// Put the target back as it was after a failure past [`prepare`]; returns the error to report.
+async fn undo(
+    conns: &[Client],
+    config: &tokio_postgres::Config,
+    had_public: bool,
+    err: BackupError,
+) -> BackupError {
+    // End every open transaction first (an aborted COPY's locks would block the DROP).
+    for c in conns {
+        let _ = c.batch_execute("ROLLBACK").await;
+    }
+    let sql = if had_public {
+        format!(
+            "BEGIN; DROP SCHEMA public CASCADE; ALTER SCHEMA {PREVIOUS_SCHEMA} RENAME TO public; COMMIT"
+        )
+    } else {
+        "DROP SCHEMA public CASCADE".to_owned()
+    };
+    let outcome = match conns.iter().find(|c| !c.is_closed()) {
+        Some(c) => c.batch_execute(&sql).await.map_err(|e| e.to_string()),
+        None => match connect(config).await {
+            Ok(c) => c.batch_execute(&sql).await.map_err(|e| e.to_string()),
+            Err(e) => Err(e.to_string()),
+        },
+    };
+    match outcome {
+        Ok(()) => err,
+        Err(e) => {
+            tracing::error!(error = %e, "undoing a failed restore");
+            BackupError::Io(format!(
+                "{err}; undoing the partial restore failed too ({e}): run `{sql}` in the target database"
+            ))
+        }
+    }
+}
+
+/// Run `work` (one statement each) on all connections, each taking the next statement when it is
+/// done. After a failure no new statement starts; the first error is returned.
+async fn run_parallel(
+    conns: &[Client],
+    work: &[String],
+    what: &str,
+    progress: &dyn Progress,
+) -> Result<()> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    progress.begin(what, work.len() as u64);
+    let next = &AtomicUsize::new(0);
+    let failed = &AtomicBool::new(false);
+    let workers = conns.iter().map(|c| async move {
+        while !failed.load(Ordering::Relaxed) {
+            let Some(sql) = work.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                break;
+            };
+            if let Err(e) = c.batch_execute(sql).await {
+                failed.store(true, Ordering::Relaxed);
+                return Err(BackupError::Io(format!(
+                    "{what} ({sql}): {}",
+                    e.as_db_error().map(|d| d.message()).unwrap_or("failed")
+                )));
+            }
+            progress.advance(1);
+        }
+        Ok(())
+    });
+    for r in futures_util::future::join_all(workers).await {
+        r?;
+    }
+    progress.end(what, work.len() as u64, 0);
+    Ok(())
+}
+
+/// Apply the embedded migrations up to `version` (their bookkeeping is [`record_migrations`]).
+async fn apply_migrations(client: &Client, version: i32) -> Result<()> {
     for (v, name, sql) in MIGRATIONS.iter().filter(|m| m.0 <= version) {
         client.batch_execute(sql).await.map_err(|e| {
             BackupError::Io(format!(
@@ -1001,6 +1254,19 @@ async fn migrate_to(client: &Client, version: i32) -> Result<()> {
                 e.as_db_error().map(|d| d.message()).unwrap_or("failed")
             ))
         })?;
+    }
+    Ok(())
+}
+
+/// Record the migrations up to `version` as `payroll migrate` records them (so a later
+/// `payroll migrate` continues from there). Written last: until then `payroll migrate` on a
+/// half-restored database fails instead of serving it.
+async fn record_migrations(client: &Client, version: i32) -> Result<()> {
+    client
+        .batch_execute(crate::migrate::SCHEMA_MIGRATIONS_DDL)
+        .await
+        .map_err(db_error)?;
+    for (v, name, sql) in MIGRATIONS.iter().filter(|m| m.0 <= version) {
         let sum = crate::migrate::checksum(sql);
         client
             .execute(
@@ -1013,36 +1279,54 @@ async fn migrate_to(client: &Client, version: i32) -> Result<()> {
     Ok(())
 }
 
-/// Drop the foreign keys, primary/unique/exclusion constraints and other indexes of `tables`;
-/// returns the statements that recreate them (indexes and keys first, foreign keys last).
-async fn drop_keys_and_indexes(client: &Client, tables: &[String]) -> Result<Vec<String>> {
-    client
-        .batch_execute("SET LOCAL maintenance_work_mem = '256MB'")
-        .await
-        .map_err(db_error)?;
-    let constraints = |kinds: &'static str| {
-        format!(
-            "SELECT format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
-                           pg_get_constraintdef(k.oid)),
-                    format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname)
+/// Drop the foreign keys, primary/unique/exclusion constraints and other indexes of the
+/// snapshot's tables; returns how to rebuild them (largest tables first).
+async fn drop_keys_and_indexes(client: &Client, m: &Manifest) -> Result<Plan> {
+    let names: Vec<String> = m.tables.iter().map(|t| t.name.clone()).collect();
+    // Every row: table, drop statement, then the rebuild statements.
+    let keys = client
+        .query(
+            "SELECT c.relname::text, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname),
+                    CASE WHEN k.contype = 'x'
+                         THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s', k.conrelid::regclass, k.conname,
+                                     pg_get_constraintdef(k.oid))
+                         ELSE pg_get_indexdef(k.conindid) END,
+                    CASE WHEN k.contype <> 'x'
+                         THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s USING INDEX %I%s%s', k.conrelid::regclass,
+                                     k.conname, CASE k.contype WHEN 'p' THEN 'PRIMARY KEY' ELSE 'UNIQUE' END,
+                                     i.relname, CASE WHEN k.condeferrable THEN ' DEFERRABLE' ELSE '' END,
+                                     CASE WHEN k.condeferred THEN ' INITIALLY DEFERRED' ELSE '' END) END
                FROM pg_constraint k
                JOIN pg_class c ON c.oid = k.conrelid
                JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE n.nspname = 'public' AND c.relname = ANY($1) AND k.contype IN ({kinds})
-              ORDER BY c.relname, k.conname"
+               JOIN pg_class i ON i.oid = k.conindid
+              WHERE n.nspname = 'public' AND c.relname = ANY($1) AND k.contype IN ('p', 'u', 'x')
+              ORDER BY c.relname, k.conname",
+            &[&names],
         )
-    };
-    let fks = client
-        .query(&constraints("'f'"), &[&tables])
         .await
         .map_err(db_error)?;
-    let keys = client
-        .query(&constraints("'p', 'u', 'x'"), &[&tables])
+    // A foreign key that was NOT VALID in the source stays so (and is not validated).
+    let fks = client
+        .query(
+            "SELECT c.relname::text, format('ALTER TABLE %s DROP CONSTRAINT %I', k.conrelid::regclass, k.conname),
+                    format('ALTER TABLE %s ADD CONSTRAINT %I %s%s', k.conrelid::regclass, k.conname,
+                           pg_get_constraintdef(k.oid), CASE WHEN k.convalidated THEN ' NOT VALID' ELSE '' END),
+                    CASE WHEN k.convalidated
+                         THEN format('ALTER TABLE %s VALIDATE CONSTRAINT %I', k.conrelid::regclass, k.conname) END
+               FROM pg_constraint k
+               JOIN pg_class c ON c.oid = k.conrelid
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE n.nspname = 'public' AND c.relname = ANY($1) AND k.contype = 'f'
+              ORDER BY c.relname, k.conname",
+            &[&names],
+        )
         .await
         .map_err(db_error)?;
     let indexes = client
         .query(
-            "SELECT pg_get_indexdef(i.indexrelid), format('DROP INDEX %s', i.indexrelid::regclass)
+            "SELECT c.relname::text, format('DROP INDEX %s', i.indexrelid::regclass),
+                    pg_get_indexdef(i.indexrelid)
                FROM pg_index i
                JOIN pg_class c ON c.oid = i.indrelid
                JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -1050,12 +1334,11 @@ async fn drop_keys_and_indexes(client: &Client, tables: &[String]) -> Result<Vec
                 AND NOT EXISTS (SELECT 1 FROM pg_constraint k
                                  WHERE k.conindid = i.indexrelid AND k.conrelid = i.indrelid
                                    AND k.contype IN ('p', 'u', 'x'))
-              ORDER BY c.relname, 1",
-            &[&tables],
+              ORDER BY c.relname, 3",
+            &[&names],
         )
         .await
         .map_err(db_error)?;
-    let mut rebuild = Vec::new();
     for group in [&fks, &keys, &indexes] {
         for r in group.iter() {
             client
@@ -1064,10 +1347,41 @@ async fn drop_keys_and_indexes(client: &Client, tables: &[String]) -> Result<Vec
                 .map_err(db_error)?;
         }
     }
-    for group in [&keys, &indexes, &fks] {
-        rebuild.extend(group.iter().map(|r| r.get::<_, String>(0)));
-    }
-    Ok(rebuild)
+    let rows: BTreeMap<&str, u64> = m.tables.iter().map(|t| (t.name.as_str(), t.rows)).collect();
+    // Largest tables first (stable: ties keep the catalog order).
+    let by_size = |mut v: Vec<(String, String)>| -> Vec<String> {
+        v.sort_by_key(|(table, _)| {
+            std::cmp::Reverse(rows.get(table.as_str()).copied().unwrap_or(0))
+        });
+        v.into_iter().map(|(_, sql)| sql).collect()
+    };
+    let col = |r: &tokio_postgres::Row, i: usize| -> (String, String) { (r.get(0), r.get(i)) };
+    let mut attach: Vec<String> = keys
+        .iter()
+        .filter_map(|r| r.get::<_, Option<String>>(3))
+        .collect();
+    attach.extend(fks.iter().map(|r| r.get::<_, String>(2)));
+    Ok(Plan {
+        had_public: false,
+        indexes: by_size(
+            keys.iter()
+                .chain(indexes.iter())
+                .map(|r| col(r, 2))
+                .collect(),
+        ),
+        keys: attach,
+        validations: by_size(
+            fks.iter()
+                .filter_map(|r| r.get::<_, Option<String>>(3).map(|sql| (r.get(0), sql)))
+                .collect(),
+        ),
+        statistics: by_size(
+            m.tables
+                .iter()
+                .map(|t| (t.name.clone(), format!("ANALYZE {}", ident(&t.name))))
+                .collect(),
+        ),
+    })
 }
 
 /// Set every sequence owned by a column to the column's maximum (or back to its start when the
@@ -1190,14 +1504,121 @@ async fn read_full<R: AsyncRead + Unpin>(r: &mut R, buf: &mut [u8]) -> std::io::
     Ok(n)
 }
 
-async fn restore_table<S: ObjectStorage>(
+/// What the reader sends a loading connection.
+enum Load {
+    /// Whole rows of table `.0` (its index in the manifest).
+    Rows(usize, Bytes),
+    /// Table `.0` is complete.
+    End(usize),
+}
+
+/// One loading connection: `COPY ... FROM STDIN` of the rows it is sent (opened at a table's first
+/// chunk, finished at its end). Returns the rows loaded per table.
+async fn load(
     client: &Client,
+    m: &Manifest,
+    mut rx: tokio::sync::mpsc::Receiver<Load>,
+) -> Result<Vec<u64>> {
+    let failed = |t: &TableEntry, e: tokio_postgres::Error| {
+        BackupError::Io(format!(
+            "loading {}: {}",
+            t.name,
+            e.as_db_error().map(|d| d.message()).unwrap_or("failed")
+        ))
+    };
+    let mut rows = vec![0u64; m.tables.len()];
+    let mut open: Option<(usize, std::pin::Pin<Box<CopyInSink<Bytes>>>)> = None;
+    while let Some(msg) = rx.recv().await {
+        match msg {
+            Load::Rows(i, data) => {
+                let t = &m.tables[i];
+                let sink = match &mut open {
+                    Some((j, sink)) if *j == i => sink,
+                    _ => {
+                        let cols: Vec<String> = t.columns.iter().map(|c| ident(c)).collect();
+                        let sql =
+                            format!("COPY {} ({}) FROM STDIN", ident(&t.name), cols.join(", "));
+                        let sink = client.copy_in(&sql).await.map_err(|e| failed(t, e))?;
+                        &mut open.insert((i, Box::pin(sink))).1
+                    }
+                };
+                sink.send(data).await.map_err(|e| failed(t, e))?;
+            }
+            Load::End(i) => {
+                if let Some((j, mut sink)) = open.take() {
+                    rows[j] += sink
+                        .as_mut()
+                        .finish()
+                        .await
+                        .map_err(|e| failed(&m.tables[i], e))?;
+                }
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// Hand `msg` to the first loading connection with room in its queue (starting after the last
+/// one used), waiting for any when all are busy.
+async fn dispatch(
+    txs: &[tokio::sync::mpsc::Sender<Load>],
+    next: &mut usize,
+    msg: Load,
+) -> Result<()> {
+    use tokio::sync::mpsc::error::TrySendError;
+    let gone = || BackupError::Io("a loading connection stopped".into());
+    for k in 0..txs.len() {
+        let i = (*next + k) % txs.len();
+        match txs[i].try_reserve() {
+            Ok(permit) => {
+                permit.send(msg);
+                *next = (i + 1) % txs.len();
+                return Ok(());
+            }
+            Err(TrySendError::Full(())) => {}
+            Err(TrySendError::Closed(())) => return Err(gone()),
+        }
+    }
+    let (permit, i, _) =
+        futures_util::future::select_all(txs.iter().map(|tx| Box::pin(tx.reserve()))).await;
+    permit.map_err(|_| gone())?.send(msg);
+    *next = (i + 1) % txs.len();
+    Ok(())
+}
+
+/// Read, verify and decompress every table's object in manifest order, handing whole-row chunks
+/// to the loading connections.
+async fn read_tables<S: ObjectStorage>(
     store: &S,
     key: &BackupKey,
     m: &Manifest,
-    t: &TableEntry,
+    txs: Vec<tokio::sync::mpsc::Sender<Load>>,
     progress: &dyn Progress,
-) -> Result<u64> {
+) -> Result<()> {
+    let mut next = 0;
+    for (i, t) in m.tables.iter().enumerate() {
+        progress.begin(&t.name, t.rows);
+        read_table(store, key, m, i, &txs, &mut next, progress).await?;
+        for tx in &txs {
+            tx.send(Load::End(i))
+                .await
+                .map_err(|_| BackupError::Io("a loading connection stopped".into()))?;
+        }
+        progress.end(&t.name, t.rows, t.bytes);
+    }
+    Ok(())
+}
+
+async fn read_table<S: ObjectStorage>(
+    store: &S,
+    key: &BackupKey,
+    m: &Manifest,
+    i: usize,
+    txs: &[tokio::sync::mpsc::Sender<Load>],
+    next: &mut usize,
+    progress: &dyn Progress,
+) -> Result<()> {
+    let t = &m.tables[i];
     let bad = |message: String| BackupError::Integrity {
         snapshot: m.id.clone(),
         object: t.object.clone(),
@@ -1223,36 +1644,47 @@ async fn restore_table<S: ObjectStorage>(
     }
     frames.sha.update(magic);
 
-    let cols: Vec<String> = t.columns.iter().map(|c| ident(c)).collect();
-    let sql = format!("COPY {} ({}) FROM STDIN", ident(&t.name), cols.join(", "));
-    let sink = client.copy_in::<_, Bytes>(&sql).await.map_err(db_error)?;
-    let mut sink = std::pin::pin!(sink);
     let io = |e: std::io::Error| bad(format!("zstd: {e}"));
-    let mut zstd = zstd::stream::write::Decoder::new(Vec::with_capacity(4 * FEED)).map_err(io)?;
+    // The decoder writes into its Vec: hashed as it grows, cut after the last newline into
+    // chunks (text COPY escapes newlines inside values, so each '\n' ends exactly one row).
+    let mut zstd =
+        zstd::stream::write::Decoder::new(Vec::with_capacity(CHUNK + 8 * FEED)).map_err(io)?;
     let mut data_sha = Sha256::new();
-    let (mut rows, mut raw) = (0u64, 0u64);
+    let (mut raw, mut shown, mut hashed) = (0u64, 0u64, 0usize);
     while let Some(plain) = frames.next(key, m, t).await? {
         for piece in plain.chunks(FEED) {
             zstd.write_all(piece).map_err(io)?;
             zstd.flush().map_err(io)?;
-            let out = std::mem::take(zstd.get_mut());
-            if out.is_empty() {
-                continue;
-            }
-            raw += out.len() as u64;
-            data_sha.update(&out);
-            // Progress by bytes, scaled to rows (COPY counts the rows exactly below).
+            let buf = zstd.get_mut();
+            data_sha.update(&buf[hashed..]);
+            raw += (buf.len() - hashed) as u64;
+            hashed = buf.len();
+            // Progress by bytes, scaled to rows (COPY counts the rows exactly).
             let n = if t.raw_bytes > 0 {
                 (raw as u128 * t.rows as u128 / t.raw_bytes as u128) as u64
             } else {
                 0
             };
-            progress.advance(n.saturating_sub(rows));
-            rows = rows.max(n);
-            sink.send(Bytes::from(out)).await.map_err(db_error)?;
+            progress.advance(n.saturating_sub(shown));
+            shown = shown.max(n);
+            if buf.len() < CHUNK {
+                continue;
+            }
+            let Some(cut) = buf.iter().rposition(|&b| b == b'\n') else {
+                continue; // one row longer than a chunk: keep reading
+            };
+            let mut rest = Vec::with_capacity(CHUNK + 8 * FEED);
+            rest.extend_from_slice(&buf[cut + 1..]);
+            buf.truncate(cut + 1);
+            let rows = std::mem::replace(buf, rest);
+            hashed = buf.len();
+            dispatch(txs, next, Load::Rows(i, Bytes::from(rows))).await?;
         }
     }
-    let loaded = sink.as_mut().finish().await.map_err(db_error)?;
+    let rest = std::mem::take(zstd.get_mut());
+    if !rest.is_empty() {
+        dispatch(txs, next, Load::Rows(i, Bytes::from(rest))).await?;
+    }
     let object_sha = hex::encode(frames.sha.finalize());
     if object_sha != t.sha256 {
         return Err(bad(format!(
@@ -1266,13 +1698,7 @@ async fn restore_table<S: ObjectStorage>(
             "the decompressed data does not match its checksum".into()
         ));
     }
-    if loaded != t.rows {
-        return Err(bad(format!(
-            "{loaded} rows loaded, the manifest says {}",
-            t.rows
-        )));
-    }
-    Ok(loaded)
+    Ok(())
 }
 
 #[cfg(test)]

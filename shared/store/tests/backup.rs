@@ -272,9 +272,8 @@ async fn table_count(c: &Client) -> i64 {
 
 async fn restore_into(store: &Store, manifest: &Manifest, key: &BackupKey) -> TestDb {
     let target = TestDb::new().await;
-    let c = connect(&target.url).await;
     let report = backup::restore(
-        &c,
+        &target.url,
         store,
         key,
         manifest,
@@ -512,8 +511,12 @@ async fn tampered_objects_wrong_keys_and_non_empty_targets_are_refused() {
     let target = TestDb::new().await;
     let dst = connect(&target.url).await;
     let restore = |m: Manifest, k: BackupKey, force: bool| {
-        let (dst, store) = (&dst, &store);
-        async move { backup::restore(dst, store, &k, &m, &RestoreOptions { force }, &NoProgress).await }
+        let (url, store) = (&target.url, &store);
+        let opts = RestoreOptions {
+            force,
+            ..RestoreOptions::default()
+        };
+        async move { backup::restore(url, store, &k, &m, &opts, &NoProgress).await }
     };
 
     // A wrong key: named as such, before anything is loaded.
@@ -545,6 +548,15 @@ async fn tampered_objects_wrong_keys_and_non_empty_targets_are_refused() {
         0,
         "a refused restore leaves nothing"
     );
+    let aside: i64 = dst
+        .query_one(
+            "SELECT count(*) FROM pg_namespace WHERE nspname IN ('public', $1)",
+            &[&backup::PREVIOUS_SCHEMA],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(aside, 1, "public is back, nothing left aside");
 
     // Cut off after the first frame's header: truncation is detected.
     std::fs::write(&path, &original[..original.len() - 40]).unwrap();
@@ -585,6 +597,17 @@ async fn tampered_objects_wrong_keys_and_non_empty_targets_are_refused() {
     let err = restore(fresh.clone(), key(), false).await.unwrap_err();
     assert!(matches!(err, BackupError::Refused(_)), "{err}");
     assert!(err.to_string().contains("not empty"), "{err}");
+    // A restore killed half-way leaves the previous schema aside: the next one refuses to start.
+    dst.batch_execute(&format!("CREATE SCHEMA {}", backup::PREVIOUS_SCHEMA))
+        .await
+        .unwrap();
+    let err = restore(fresh.clone(), key(), true).await.unwrap_err();
+    assert!(matches!(err, BackupError::Refused(_)), "{err}");
+    assert!(err.to_string().contains("interrupted"), "{err}");
+    dst.batch_execute(&format!("DROP SCHEMA {}", backup::PREVIOUS_SCHEMA))
+        .await
+        .unwrap();
+    assert_eq!(digests(&dst).await, before);
     // --force replaces the contents.
     dst.batch_execute("INSERT INTO tenants (id, name) VALUES (gen_random_uuid(), 'stray')")
         .await

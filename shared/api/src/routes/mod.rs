@@ -8,6 +8,7 @@ pub mod company;
 pub mod employees;
 pub mod ops;
 pub mod paychecks;
+pub mod paystubs;
 pub mod runs;
 pub mod time;
 
@@ -24,18 +25,21 @@ pub enum Group {
     Paychecks,
     /// `/audit-events`
     Audit,
-    /// `/payroll-runs`, `/paystubs`
+    /// `/payroll-runs`
     Runs,
+    /// `/paystubs` (JSON or PDF)
+    Paystubs,
 }
 
 impl Group {
-    pub const ALL: [Group; 6] = [
+    pub const ALL: [Group; 7] = [
         Group::Company,
         Group::Employees,
         Group::Time,
         Group::Paychecks,
         Group::Audit,
         Group::Runs,
+        Group::Paystubs,
     ];
 
     /// The group's routes, relative to the base path `/api/payroll/v1`.
@@ -47,6 +51,7 @@ impl Group {
             Group::Paychecks => paychecks::router(),
             Group::Audit => audit::router(),
             Group::Runs => runs::router(),
+            Group::Paystubs => paystubs::router(),
         }
     }
 }

@@ -129,7 +129,7 @@ pub async fn openapi_json() -> Response {
 /// The merged document: every endpoint group's paths under the base path, the ops routes at the
 /// root, and the bearer security scheme.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    use super::{audit, company, employees, paychecks, runs, time};
+    use super::{audit, company, employees, paychecks, paystubs, runs, time};
     let base = crate::BASE_PATH;
     let mut doc = utoipa::openapi::OpenApiBuilder::new()
         .info(
@@ -153,7 +153,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         .nest(base, time::ApiDoc::openapi())
         .nest(base, paychecks::ApiDoc::openapi())
         .nest(base, audit::ApiDoc::openapi())
-        .nest(base, runs::ApiDoc::openapi());
+        .nest(base, runs::ApiDoc::openapi())
+        .nest(base, paystubs::ApiDoc::openapi());
     doc.merge(ApiDoc::openapi());
     let components = doc.components.get_or_insert_with(Default::default);
     components.add_security_scheme(

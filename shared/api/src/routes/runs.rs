@@ -1,14 +1,15 @@
-//! Payroll runs and pay stubs: `POST /payroll-runs`, `POST /payroll-runs/{id}/calculate`,
+//! Payroll runs: `POST /payroll-runs`, `POST /payroll-runs/{id}/calculate`,
 //! `GET /payroll-runs/{id}` (status, progress, totals), `GET /payroll-runs/{id}/items[/{employee_id}]`,
 //! `POST /payroll-runs/{id}/approve` (`If-Match: <calc_hash>`), `POST /payroll-runs/{id}/pay`,
-//! `POST /payroll-runs/{id}/void`, `GET /payroll-runs/{id}/register` (JSON or CSV),
-//! `GET /paystubs?employee_id=&year=`, `GET /paystubs/{id}`.
+//! `POST /payroll-runs/{id}/void`, `GET /payroll-runs/{id}/register` (JSON or CSV). Pay stubs
+//! (`/paystubs`) are the `paystubs` group ([`super::paystubs`]).
 //!
 //! The work is in `payroll_runs`; calculation is chunked onto a job queue. The queue of a state is
-//! the one installed with [`install_queue`] (`payroll serve` with `QUEUE_URL`), else an
-//! in-process queue with a local worker, created on first use.
+//! the one installed with [`install_queue`] (`payroll serve` with `QUEUE_URL`), else the one
+//! `QUEUE_URL` names (the `api-runs` function: SQS), else an in-process queue with a local
+//! worker, created on first use.
 
-use crate::auth::{Auth, Permission, Role};
+use crate::auth::{Auth, Permission};
 use crate::error::{ApiError, ApiResult};
 use crate::etag::with_etag;
 use crate::extract::{ApiJson, ApiQuery, IfMatch, parse_id};
@@ -37,9 +38,9 @@ use uuid::Uuid;
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(create_run, list_runs, get_run, calculate, approve, pay, void, list_items, get_item,
-          register, list_stubs, get_stub),
-    components(schemas(CreateRunBody, RunOut, Progress, Totals, RunList, ItemOut, ItemList, StubOut, StubList)),
-    tags((name = "payroll-runs", description = "Payroll runs: create, calculate (chunked, queued), approve, pay, void; pay stubs"))
+          register),
+    components(schemas(CreateRunBody, RunOut, Progress, Totals, RunList, ItemOut, ItemList)),
+    tags((name = "payroll-runs", description = "Payroll runs: create, calculate (chunked, queued), approve, pay, void, register"))
 )]
 pub struct ApiDoc;
 
@@ -54,8 +55,6 @@ pub fn router() -> Router<SharedState> {
         .route("/payroll-runs/{id}/items", get(list_items))
         .route("/payroll-runs/{id}/items/{employee_id}", get(get_item))
         .route("/payroll-runs/{id}/register", get(register))
-        .route("/paystubs", get(list_stubs))
-        .route("/paystubs/{id}", get(get_stub))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -86,16 +85,37 @@ fn chunk_size() -> usize {
         .unwrap_or(engine::DEFAULT_CHUNK_SIZE)
 }
 
-fn queue_for(state: &SharedState) -> Result<Arc<dyn JobQueue>, ApiError> {
+fn installed_queue(state: &SharedState) -> Result<Option<Arc<dyn JobQueue>>, ApiError> {
     let mut q = queues()
         .lock()
         .map_err(|_| ApiError::internal("queue registry poisoned"))?;
     q.retain(|(w, _)| w.strong_count() > 0);
+    Ok(q.iter()
+        .find(|(w, _)| std::ptr::eq(w.as_ptr(), Arc::as_ptr(state)))
+        .map(|(_, queue)| queue.clone()))
+}
+
+/// The installed queue; else the one `QUEUE_URL` names (SQS for the Lambda functions, Redis
+/// Streams on Kubernetes), connected once per state; else an in-process queue and worker.
+async fn queue_for(state: &SharedState) -> Result<Arc<dyn JobQueue>, ApiError> {
+    if let Some(queue) = installed_queue(state)? {
+        return Ok(queue);
+    }
+    let external = payroll_queue::from_env(std::time::Duration::from_secs(60))
+        .await
+        .map_err(|e| ApiError::unavailable(format!("job queue (QUEUE_URL): {e}")))?;
+    let mut q = queues()
+        .lock()
+        .map_err(|_| ApiError::internal("queue registry poisoned"))?;
     if let Some((_, queue)) = q
         .iter()
         .find(|(w, _)| std::ptr::eq(w.as_ptr(), Arc::as_ptr(state)))
     {
         return Ok(queue.clone());
+    }
+    if let Some(queue) = external {
+        q.push((Arc::downgrade(state), queue.clone()));
+        return Ok(queue);
     }
     let queue: Arc<dyn JobQueue> = InProcessQueue::new();
     let workers = std::thread::available_parallelism()
@@ -288,60 +308,6 @@ pub struct ItemList {
     pub next_cursor: Option<String>,
 }
 
-/// A final pay stub: this paycheck's lines (current) and year-to-date after it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StubOut {
-    pub id: Uuid,
-    pub run_id: Uuid,
-    /// `regular`, `off_cycle` or `correction` (a reversal: negative amounts).
-    pub run_type: String,
-    pub employee_id: Uuid,
-    pub pay_date: NaiveDate,
-    pub period_start: NaiveDate,
-    pub period_end: NaiveDate,
-    #[schema(value_type = String)]
-    pub gross_pay: String,
-    #[schema(value_type = String)]
-    pub net_pay: String,
-    #[schema(value_type = String)]
-    pub employee_taxes: String,
-    #[schema(value_type = String)]
-    pub employer_taxes: String,
-    /// The paycheck: earnings, taxes, deductions, garnishments and the trace explaining each line.
-    #[schema(value_type = Object)]
-    pub current: Value,
-    /// Year-to-date after this stub (gross, taxable wages by tax, 401(k)).
-    #[schema(value_type = Object)]
-    pub ytd: Value,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<engine::PayStub> for StubOut {
-    fn from(s: engine::PayStub) -> StubOut {
-        StubOut {
-            id: s.id,
-            run_id: s.run_id,
-            run_type: s.run_type,
-            employee_id: s.employee_id,
-            pay_date: s.pay_date,
-            period_start: s.period_start,
-            period_end: s.period_end,
-            gross_pay: money(s.gross_pay),
-            net_pay: money(s.net_pay),
-            employee_taxes: money(s.employee_taxes),
-            employer_taxes: money(s.employer_taxes),
-            current: s.result,
-            ytd: s.ytd,
-            created_at: s.created_at,
-        }
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct StubList {
-    pub items: Vec<StubOut>,
-}
-
 fn run_error(e: RunError) -> ApiError {
     match e {
         RunError::Store(s) => ApiError::from(s),
@@ -478,7 +444,7 @@ pub async fn calculate(
 ) -> ApiResult<Response> {
     auth.require(Permission::WriteOrg)?;
     let id = parse_id(&id)?;
-    let queue = queue_for(&state)?;
+    let queue = queue_for(&state).await?;
     let run = engine::calculate(
         &state.db,
         queue.as_ref(),
@@ -703,69 +669,4 @@ pub async fn register(
         "lines": items.into_iter().map(ItemOut::from).collect::<Vec<_>>(),
     });
     Ok(axum::Json(body).into_response())
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct StubParams {
-    /// Required for staff; an employee token defaults to its own employee.
-    pub employee_id: Option<String>,
-    pub year: Option<i32>,
-}
-
-/// An employee's pay stubs (an `employee` token sees only its own).
-#[utoipa::path(get, path = "/paystubs", tag = "payroll-runs", params(StubParams),
-    responses((status = 200, body = StubList), (status = 401), (status = 403), (status = 404),
-              (status = 422)))]
-pub async fn list_stubs(
-    State(state): State<SharedState>,
-    auth: Auth,
-    ApiQuery(q): ApiQuery<StubParams>,
-) -> ApiResult<Response> {
-    let employee_id = match q
-        .employee_id
-        .as_deref()
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
-        Some(s) => {
-            Uuid::parse_str(s).map_err(|_| ApiError::validation("employee_id", "must be a UUID"))?
-        }
-        None if auth.roles.contains(&Role::Employee) && !auth.allows(Permission::Read) => {
-            auth.employee_id.ok_or_else(ApiError::forbidden)?
-        }
-        None => return Err(ApiError::validation("employee_id", "is required")),
-    };
-    auth.require_employee_read(employee_id)?;
-    if let Some(y) = q.year
-        && !(1900..=2200).contains(&y)
-    {
-        return Err(ApiError::validation("year", "must be a calendar year"));
-    }
-    let tx = state.db.tenant_tx(auth.tenant_id).await?;
-    let stubs = engine::list_stubs(&tx, employee_id, q.year).await?;
-    tx.commit().await?;
-    Ok(axum::Json(StubList {
-        items: stubs.into_iter().map(StubOut::from).collect(),
-    })
-    .into_response())
-}
-
-/// One pay stub: current and YTD amounts and the explanation of each line.
-#[utoipa::path(get, path = "/paystubs/{id}", tag = "payroll-runs",
-    responses((status = 200, body = StubOut), (status = 401), (status = 403), (status = 404)))]
-pub async fn get_stub(
-    State(state): State<SharedState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> ApiResult<Response> {
-    let id = parse_id(&id)?;
-    if !auth.allows(Permission::Read) && !auth.roles.contains(&Role::Employee) {
-        return Err(ApiError::forbidden());
-    }
-    let tx = state.db.tenant_tx(auth.tenant_id).await?;
-    let stub = engine::get_stub(&tx, id).await?;
-    tx.commit().await?;
-    auth.require_employee_read(stub.employee_id)?;
-    Ok(axum::Json(StubOut::from(stub)).into_response())
 }

@@ -177,3 +177,51 @@ async fn audit_function_events() {
     assert_eq!(r["statusCode"], 401, "{r}");
     app.cleanup().await;
 }
+
+#[tokio::test]
+async fn paystubs_function_events() {
+    use base64::Engine as _;
+    // Paid stubs seeded through every group; the function's router serves only /paystubs.
+    let app = TestApp::spawn_with(None, Settings::default(), &Group::ALL).await;
+    let paid = crate::paystubs::paid_stubs(&app).await;
+    let function = payroll_api::app(app.state.clone(), &[Group::Paystubs]);
+    let admin = app.admin();
+    let fill = |name: &str, token: &str| {
+        event("api-paystubs", name, token)
+            .replace("{{EMPLOYEE_ID}}", &paid.employee.to_string())
+            .replace("{{STUB_ID}}", &paid.second.to_string())
+    };
+    let r = invoke_lambda(function.clone(), &fill("list-paystubs.json", &admin)).await;
+    assert_eq!(r["statusCode"], 200, "{r}");
+    assert_eq!(lambda_body(&r)["items"].as_array().map(Vec::len), Some(2));
+    let r = invoke_lambda(function.clone(), &fill("get-paystub.json", &admin)).await;
+    assert_eq!(r["statusCode"], 200, "{r}");
+    let stub = lambda_body(&r);
+    assert_eq!(stub["statement"]["employee"]["ssn"], "***-**-6789");
+    // The PDF comes back base64-encoded, as API Gateway needs for a binary body.
+    let r = invoke_lambda(function.clone(), &fill("get-paystub-pdf.json", &admin)).await;
+    assert_eq!(r["statusCode"], 200);
+    assert_eq!(r["headers"]["content-type"], "application/pdf");
+    assert_eq!(r["isBase64Encoded"], true);
+    let pdf = base64::engine::general_purpose::STANDARD
+        .decode(r["body"].as_str().unwrap())
+        .unwrap();
+    assert!(crate::paystubs::check_pdf(&pdf) >= 1);
+    let net = crate::paystubs::grouped(stub["net_pay"].as_str().unwrap());
+    assert!(crate::paystubs::shown_text(&pdf).contains(&net));
+    // An employee's token sees its own stub, not another's.
+    let own = app.token_for(app.tenant, Role::Employee, Some(paid.employee));
+    let r = invoke_lambda(function.clone(), &fill("get-paystub.json", &own)).await;
+    assert_eq!(r["statusCode"], 200, "{r}");
+    let stranger = app.token_for(app.tenant, Role::Employee, Some(uuid::Uuid::new_v4()));
+    let r = invoke_lambda(function.clone(), &fill("get-paystub.json", &stranger)).await;
+    assert_eq!(r["statusCode"], 404, "{r}");
+    let r = invoke_lambda(function.clone(), &fill("no-token.json", "")).await;
+    assert_eq!(r["statusCode"], 401, "{r}");
+    // /payroll-runs belongs to api-runs: this function does not serve it (the full app does).
+    let r = invoke_lambda(function.clone(), &fill("list-payroll-runs.json", &admin)).await;
+    assert_eq!(r["statusCode"], 404, "{r}");
+    let r = invoke_lambda(app.router.clone(), &fill("list-payroll-runs.json", &admin)).await;
+    assert_eq!(r["statusCode"], 200, "{r}");
+    app.cleanup().await;
+}

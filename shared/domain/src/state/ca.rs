@@ -128,10 +128,12 @@ pub(super) fn withhold(
     input: &StateTaxInput,
     opts: &StateOptions,
     r: &'static CaRules,
-) -> Result<Vec<(TaxLine, LineTrace)>, CalcError> {
+    out: &mut Vec<(TaxLine, LineTrace)>,
+) -> Result<(), CalcError> {
     let sit = income_tax(input, opts, r)?;
-    let sdi = sdi(input, r);
-    Ok(vec![sit, sdi])
+    out.push(sit);
+    out.push(sdi(input, r));
+    Ok(())
 }
 
 fn income_tax(
@@ -188,7 +190,7 @@ fn income_tax(
         )
         .step("estimated_deduction", est);
         t.param("standard_deduction", std_ded);
-        let taxable = (annual - est - std_ded.value).max(z);
+        let taxable = crate::money::max(annual - est - std_ded.value, z);
         t.step("annual_taxable_income", taxable);
         let (rows, table_name) = match status {
             Status::Single => (&r.tables.single, "single"),
@@ -206,7 +208,7 @@ fn income_tax(
         let credit = Decimal::from(regular_allowances) * r.exemption_allowance_credit.value;
         t.param("exemption_allowance_credit", &r.exemption_allowance_credit)
             .step("exemption_credit", credit);
-        let annual_tax = (tax - credit).max(z);
+        let annual_tax = crate::money::max(tax - credit, z);
         t.step("annual_tax", annual_tax);
         annual_tax / periods
     };
@@ -248,6 +250,7 @@ fn sdi(input: &StateTaxInput, r: &'static CaRules) -> (TaxLine, LineTrace) {
     let code: Cow<'static, str> = Cow::Borrowed("CA_SDI");
     let w = state_wages(input, r.sdi_wages);
     let mut t = trace_for(input, &code, "state.ca.sdi");
+    t.reserve(4, 3, 4);
     t.input("wages", input.wages)
         .input("pretax_section_125", input.pretax.section_125)
         .input("pretax_hsa", input.pretax.hsa)
@@ -261,7 +264,10 @@ fn sdi(input: &StateTaxInput, r: &'static CaRules) -> (TaxLine, LineTrace) {
     let taxable = match &r.sdi_wage_base {
         Some(base) => {
             t.param("sdi_wage_base", base);
-            w.total.min((base.value - input.ytd.sdi_wages).max(z))
+            crate::money::min(
+                w.total,
+                crate::money::max(base.value - input.ytd.sdi_wages, z),
+            )
         }
         None => {
             t.step("sdi_wage_base", "no taxable wage limit");
@@ -310,10 +316,8 @@ mod tests {
         let t = &lines[0].1;
         assert_eq!(t.rule, "state.ca.de44.method_b");
         assert!(
-            t.steps
-                .0
-                .iter()
-                .any(|(k, v)| k == "low_income_exempt"
+            t.steps()
+                .any(|(k, v)| *k == "low_income_exempt"
                     && *v == crate::trace::TraceValue::Flag(false))
         );
     }

@@ -228,6 +228,17 @@ pub fn withhold_with(
     input: &StateTaxInput,
     opts: &StateOptions,
 ) -> Result<Vec<(TaxLine, LineTrace)>, CalcError> {
+    let mut out = Vec::with_capacity(2);
+    withhold_into(input, opts, &mut out)?;
+    Ok(out)
+}
+
+/// `withhold_with`, appending the lines to `out` (the pipeline's own list).
+pub fn withhold_into(
+    input: &StateTaxInput,
+    opts: &StateOptions,
+    out: &mut Vec<(TaxLine, LineTrace)>,
+) -> Result<(), CalcError> {
     let w4 = input.w4;
     if let Some(w) = w4
         && let Some(x) = w.extra_withholding
@@ -244,16 +255,19 @@ pub fn withhold_with(
         ));
     }
     match &input.pack.withholding {
-        StateTaxRules::None { source } => Ok(vec![no_tax_line(input, source.as_str())]),
-        StateTaxRules::Unsupported { .. } => Err(CalcError::UnsupportedState {
-            field: opts.role.field().into(),
-            state: input.state.as_str().into(),
-            supported: supported_states(),
-        }),
-        StateTaxRules::Flat(f) => flat(input, f).map(|l| vec![l]),
-        StateTaxRules::CaDe44(c) => ca::withhold(input, opts, c),
-        StateTaxRules::NyNys50t(n) => ny::withhold(input, n).map(|l| vec![l]),
+        StateTaxRules::None { source } => out.push(no_tax_line(input, source.as_str())),
+        StateTaxRules::Unsupported { .. } => {
+            return Err(CalcError::UnsupportedState {
+                field: opts.role.field().into(),
+                state: input.state.as_str().into(),
+                supported: supported_states(),
+            });
+        }
+        StateTaxRules::Flat(f) => out.push(flat(input, f)?),
+        StateTaxRules::CaDe44(c) => ca::withhold(input, opts, c, out)?,
+        StateTaxRules::NyNys50t(n) => out.push(ny::withhold(input, n)?),
     }
+    Ok(())
 }
 
 /// States whose withholding this engine computes (income tax or explicitly none).
@@ -437,9 +451,9 @@ pub(crate) struct StateWages {
 pub(crate) fn state_wages(input: &StateTaxInput, basis: WageBasis) -> StateWages {
     let z = Decimal::ZERO;
     let deductions = basis.deductions(input.pretax);
-    let total = (input.wages - deductions).max(z);
-    let regular_gross = (input.wages - input.supplemental).max(z);
-    let regular = (regular_gross - deductions).max(z);
+    let total = crate::money::max(input.wages - deductions, z);
+    let regular_gross = crate::money::max(input.wages - input.supplemental, z);
+    let regular = crate::money::max(regular_gross - deductions, z);
     StateWages {
         total,
         regular,
@@ -492,10 +506,10 @@ pub(crate) fn finish_income_tax(
         }
         z
     } else {
-        let mut tax = computed.max(z);
+        let mut tax = crate::money::max(computed, z);
         t.step("period_tax", tax);
         if input.other_state_credit > z {
-            let after = (tax - input.other_state_credit).max(z);
+            let after = crate::money::max(tax - input.other_state_credit, z);
             t.step("other_state_credit", input.other_state_credit)
                 .step("period_tax_after_credit", after);
             tax = after;
@@ -869,7 +883,7 @@ mod tests {
             t.rule_pack.as_deref(),
             Some(pack("IL", 2025).header.id.as_str())
         );
-        assert!(t.params.iter().any(|p| p.name == "rate"));
+        assert!(t.params().any(|p| p.name == "rate"));
         let r = t.rounding.as_ref().unwrap();
         assert_eq!(r.rounded, dec!(93.57));
     }
