@@ -136,12 +136,13 @@ export QUEUE_STREAM="payroll:bench-run-chunks:$$"
 start_server
 start_workers
 time_run "Redis Streams, two payroll worker processes"
+curl -fsS "${auth[@]}" -X POST "$api/payroll-runs/$RUN/void" -d '{}' >/dev/null
+# Stop the workers first: a worker finding its stream gone re-creates it.
+cleanup
+pids=()
 redis-cli -u "$redis" DEL "$QUEUE_STREAM" >/dev/null 2>&1 || true
 
 if [[ -n "${BENCH_SQS_ENDPOINT:-}" ]]; then
-    curl -fsS "${auth[@]}" -X POST "$api/payroll-runs/$RUN/void" -d '{}' >/dev/null
-    cleanup
-    pids=()
     # An emulator endpoint: the queue is created on first use, test credentials.
     export QUEUE_URL="${BENCH_SQS_ENDPOINT%/}/123456789012/payroll-bench-$$"
     unset QUEUE_STREAM

@@ -45,7 +45,8 @@ impl JobQueue for DelayedAck {
     }
     fn ack<'a>(&'a self, d: &'a Delivery) -> BoxFuture<'a, Result<(), QueueError>> {
         Box::pin(async move {
-            tracing::warn!(run = %d.chunk.run_id, chunk = d.chunk.index, delay_ms = self.delay.as_millis() as u64,
+            tracing::warn!(run = %d.chunk.run_id, chunk = d.chunk.index,
+                delay_ms = u64::try_from(self.delay.as_millis()).unwrap_or(u64::MAX),
                 "{ENV_CHAOS_ACK_DELAY}: holding a stored chunk before acknowledging it");
             tokio::time::sleep(self.delay).await;
             self.inner.ack(d).await
