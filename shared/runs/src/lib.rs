@@ -20,6 +20,23 @@ pub use engine::{
 
 use sha2::{Digest, Sha256};
 
+/// An error with its sources (`database: db error: ERROR: could not extend file ...`): the
+/// database's own message is in the source, and it is what an operator reading a failed run or
+/// a dead-lettered chunk needs. Parts a message already ends with are not repeated.
+pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
+}
+
 /// Lower-case hex SHA-256.
 pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))

@@ -41,7 +41,7 @@ pub async fn handle(db: &Db, queue: &dyn JobQueue, d: &Delivery, max_deliveries:
             }
         }
         Err(e) => {
-            let reason = e.to_string();
+            let reason = crate::error_chain(&e);
             if d.deliveries >= max_deliveries {
                 tracing::error!(run = %d.chunk.run_id, chunk = d.chunk.index, error = %reason, "chunk dead-lettered");
                 if let Err(e2) = fail_chunk(db, &d.chunk, &reason).await {
