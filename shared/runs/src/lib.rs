@@ -47,3 +47,34 @@ pub fn sha256_hex(data: &[u8]) -> String {
 pub fn run_hash(items: &[(String, String, String)]) -> String {
     sha256_hex(payroll_domain::runs::canonical_text(items).as_bytes())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::error_chain;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("disk full on the data volume")]
+    struct Root;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("db error")]
+    struct Client(#[source] Root);
+
+    #[derive(Debug, thiserror::Error)]
+    enum Outer {
+        /// Ends with its source's text: that part is not repeated.
+        #[error("database: db error")]
+        Db(#[source] Client),
+    }
+
+    #[test]
+    fn error_chain_names_every_source_once() {
+        let e = Outer::Db(Client(Root));
+        assert_eq!(e.to_string(), "database: db error");
+        assert_eq!(
+            error_chain(&e),
+            "database: db error: disk full on the data volume"
+        );
+        assert_eq!(error_chain(&Root), "disk full on the data volume");
+    }
+}
