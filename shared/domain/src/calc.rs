@@ -4,7 +4,7 @@
 use crate::deductions::{self, PreTaxOutcome};
 use crate::earnings::{self, EarningsContext};
 use crate::error::CalcError;
-use crate::federal::{self, FicaInput, FitInput};
+use crate::federal::{self, FicaInput, FitInput, TaxOut};
 use crate::garnish::{self, GarnishContext};
 use crate::money::{add, max, zero};
 use crate::request::{DeductionType, EarningType, PaycheckRequest, StateCode, Ytd};
@@ -91,10 +91,8 @@ fn validate_top(req: &PaycheckRequest) -> Result<(), CalcError> {
 /// first (federal, then state), then Additional Medicare, Medicare, Social Security — so payroll
 /// taxes on wages are the last to go (Pub 15 (2025) "Tips": collect regular-wage taxes first,
 /// income tax on tips last).
-fn collect_employee_taxes(lines: &mut [(TaxLine, LineTrace)], available: Decimal) {
-    let total = lines
-        .iter()
-        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.amount));
+fn collect_employee_taxes(lines: &mut [TaxLine], traces: &mut [LineTrace], available: Decimal) {
+    let total = lines.iter().fold(Decimal::ZERO, |s, l| add(s, l.amount));
     if total <= available {
         return;
     }
@@ -110,12 +108,14 @@ fn collect_employee_taxes(lines: &mut [(TaxLine, LineTrace)], available: Decimal
         }
     };
     let mut order: Vec<usize> = (0..lines.len()).collect();
-    order.sort_by_key(|&i| (rank(&lines[i].0.code), i));
+    order.sort_by_key(|&i| (rank(&lines[i].code), i));
     for i in order {
         if short <= Decimal::ZERO {
             break;
         }
-        let (l, t) = &mut lines[i];
+        let (Some(l), Some(t)) = (lines.get_mut(i), traces.get_mut(i)) else {
+            break;
+        };
         let cut = l.amount.min(short);
         if cut > Decimal::ZERO {
             l.amount -= cut;
@@ -176,7 +176,7 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     let cash = gross - cash_tips;
 
     // 3. Pre-tax deductions and the taxable bases.
-    let pre: PreTaxOutcome = deductions::pre_tax(req, fed, wages, cash)?;
+    let mut pre: PreTaxOutcome = deductions::pre_tax(req, fed, wages, cash)?;
     let pretax_total = pre.total();
     let fit_wages = max(wages - pretax_total, z);
     let regular_part = wages - supplemental;
@@ -184,7 +184,21 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     let fit_supplemental = fit_wages - fit_regular;
     let fica_wages = max(wages - pre.section_125 - pre.hsa, z);
 
-    // 4. Taxes.
+    // 4. Taxes. Employee lines and traces go straight into the result's lists (traces after the
+    // earnings, pre-tax deduction and cash-tips traces); employer lines follow them at the end.
+    let mut traces: Vec<LineTrace> = earn.traces;
+    traces.append(&mut pre.traces);
+    let cash_tips_trace = cash_tips > z;
+    if cash_tips_trace {
+        let mut t = LineTrace::new("deduction:cash_tips_paid", "payroll.cash_tips_offset");
+        t.reserve(1, 0, 1);
+        t.input("cash_tips", cash_tips).step(
+            "explanation",
+            "cash tips are wages for tax but the employee already holds them",
+        );
+        traces.push(t);
+    }
+    let ee_first = traces.len();
     let (fit_line, fit_trace) = federal::income_tax(
         fed,
         &FitInput {
@@ -195,9 +209,11 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
             ytd_supplemental: req.ytd.supplemental,
         },
     )?;
-    let mut employee_taxes: Vec<(TaxLine, LineTrace)> = Vec::with_capacity(8);
-    let mut employer_taxes: Vec<(TaxLine, LineTrace)> = Vec::with_capacity(4);
-    employee_taxes.push((fit_line, fit_trace));
+    let mut taxes: Vec<TaxLine> = Vec::with_capacity(12);
+    let (mut er_lines, mut er_traces): (Vec<TaxLine>, Vec<LineTrace>) =
+        (Vec::with_capacity(4), Vec::with_capacity(4));
+    taxes.push(fit_line);
+    traces.push(fit_trace);
     federal::payroll_taxes_into(
         fed,
         &FicaInput {
@@ -207,10 +223,16 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
             employer: &req.employer,
             work_state: ws,
         },
-        &mut employee_taxes,
-        &mut employer_taxes,
+        &mut TaxOut {
+            lines: &mut taxes,
+            traces: &mut traces,
+        },
+        &mut TaxOut {
+            lines: &mut er_lines,
+            traces: &mut er_traces,
+        },
     )?;
-    let work_first = employee_taxes.len();
+    let work_first = taxes.len();
     withholding::withhold_into(
         &StateTaxInput {
             state: ws,
@@ -228,12 +250,15 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
             role: StateRole::Work,
             bonus: Some(bonus),
         },
-        &mut employee_taxes,
+        &mut TaxOut {
+            lines: &mut taxes,
+            traces: &mut traces,
+        },
     )?;
-    let work_sit = employee_taxes[work_first..]
+    let work_sit = taxes[work_first..]
         .iter()
-        .filter(|(l, _)| l.code.ends_with("_SIT"))
-        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.amount));
+        .filter(|l| l.code.ends_with("_SIT"))
+        .fold(Decimal::ZERO, |s, l| add(s, l.amount));
     let mut packs: Vec<Str> = vec![
         Cow::Borrowed(fed.header.id.as_str()),
         Cow::Borrowed(work_pack.header.id.as_str()),
@@ -257,31 +282,26 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
                 role: StateRole::Resident,
                 bonus: Some(bonus),
             },
-            &mut employee_taxes,
+            &mut TaxOut {
+                lines: &mut taxes,
+                traces: &mut traces,
+            },
         )?;
     }
-    collect_employee_taxes(&mut employee_taxes, cash - pretax_total);
-    let ee_tax_total = employee_taxes
-        .iter()
-        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.amount));
+    collect_employee_taxes(&mut taxes, &mut traces[ee_first..], cash - pretax_total);
+    // Only employee lines in `taxes` so far.
+    let ee_tax_total = taxes.iter().fold(Decimal::ZERO, |s, l| add(s, l.amount));
 
     // Cash tips: taxed above, but already paid; offset so net pay is the cash this check pays.
     let mut deduction_lines: Vec<DeductionLine> = pre.lines;
-    let cash_tips_trace = (cash_tips > z).then(|| {
+    if cash_tips_trace {
         deduction_lines.push(DeductionLine {
             kind: DeductionType::CashTipsPaid,
             pre_tax: false,
             amount: cash_tips,
             not_taken: None,
         });
-        let mut t = LineTrace::new("deduction:cash_tips_paid", "payroll.cash_tips_offset");
-        t.reserve(1, 0, 1);
-        t.input("cash_tips", cash_tips).step(
-            "explanation",
-            "cash tips are wages for tax but the employee already holds them",
-        );
-        t
-    });
+    }
 
     // 5. Garnishments (priority over voluntary deductions), then post-tax deductions.
     let after_taxes = cash - pretax_total - ee_tax_total;
@@ -306,19 +326,17 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         .iter()
         .fold(Decimal::ZERO, |s, d| add(s, d.amount));
     let net = gross - ee_tax_total - ded_total - garn_total;
-    let er_tax_total = employer_taxes
-        .iter()
-        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.amount));
+    let er_tax_total = er_lines.iter().fold(Decimal::ZERO, |s, l| add(s, l.amount));
     let employer_cost = cash + er_tax_total;
 
     let deferrals = deduction_lines
         .iter()
         .filter(|d| d.kind.is_elective_deferral())
         .fold(Decimal::ZERO, |s, d| add(s, d.amount));
-    let sdi_wages = employee_taxes
+    let sdi_wages = taxes
         .iter()
-        .filter(|(l, _)| l.code.ends_with("_SDI"))
-        .fold(Decimal::ZERO, |s, (l, _)| add(s, l.taxable_wages));
+        .filter(|l| l.code.ends_with("_SDI"))
+        .fold(Decimal::ZERO, |s, l| add(s, l.taxable_wages));
     let y = &req.ytd;
     let ytd_after = Ytd {
         gross: y.gross + gross,
@@ -332,23 +350,10 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         k401: y.k401 + deferrals,
     };
 
-    // Lines and traces, moved (not copied) into the result, traces in pipeline order.
-    let mut traces: Vec<LineTrace> = earn.traces;
-    traces.reserve_exact(
-        pre.traces.len()
-            + 1
-            + employee_taxes.len()
-            + employer_taxes.len()
-            + g_traces.len()
-            + post_traces.len(),
-    );
-    traces.extend(pre.traces);
-    traces.extend(cash_tips_trace);
-    let mut taxes: Vec<TaxLine> = Vec::with_capacity(employee_taxes.len() + employer_taxes.len());
-    for (l, t) in employee_taxes.into_iter().chain(employer_taxes) {
-        taxes.push(l);
-        traces.push(t);
-    }
+    // Employer lines after the employee lines, then the garnishment and post-tax traces.
+    taxes.append(&mut er_lines);
+    traces.reserve_exact(er_traces.len() + g_traces.len() + post_traces.len());
+    traces.append(&mut er_traces);
     traces.extend(g_traces);
     traces.extend(post_traces);
 
@@ -375,26 +380,33 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
 /// `CalcError::Invariant`, never a wrong paycheck.
 pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
     let fail = |m: String| Err(CalcError::Invariant(m));
-    let sum_e = r
-        .earnings
-        .iter()
-        .fold(Decimal::ZERO, |s, e| add(s, e.amount));
+    // The sums in one pass per list (plain loops: this runs on every paycheck).
+    let (mut sum_e, mut cash_tips) = (Decimal::ZERO, Decimal::ZERO);
+    for e in &r.earnings {
+        sum_e = add(sum_e, e.amount);
+        if e.kind == EarningType::CashTips {
+            cash_tips = add(cash_tips, e.amount);
+        }
+    }
     if sum_e != r.gross_pay {
         return fail(format!("gross {} != sum of earnings {sum_e}", r.gross_pay));
     }
-    let ee = r
-        .taxes
-        .iter()
-        .filter(|t| t.payer == Payer::Employee)
-        .fold(Decimal::ZERO, |s, t| add(s, t.amount));
-    let ded = r
-        .deductions
-        .iter()
-        .fold(Decimal::ZERO, |s, d| add(s, d.amount));
-    let garn = r
-        .garnishments
-        .iter()
-        .fold(Decimal::ZERO, |s, g| add(s, g.amount));
+    let (mut ee, mut er) = (Decimal::ZERO, Decimal::ZERO);
+    for t in &r.taxes {
+        if t.payer == Payer::Employee {
+            ee = add(ee, t.amount);
+        } else {
+            er = add(er, t.amount);
+        }
+    }
+    let mut ded = Decimal::ZERO;
+    for d in &r.deductions {
+        ded = add(ded, d.amount);
+    }
+    let mut garn = Decimal::ZERO;
+    for g in &r.garnishments {
+        garn = add(garn, g.amount);
+    }
     if r.net_pay != r.gross_pay - ee - ded - garn {
         return fail(format!(
             "net {} != gross {} - taxes {ee} - deductions {ded} - garnishments {garn}",
@@ -404,31 +416,31 @@ pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
     if crate::money::is_negative(r.net_pay) {
         return fail(format!("net pay {} is negative", r.net_pay));
     }
-    let all_amounts = r
-        .earnings
-        .iter()
-        .map(|e| e.amount)
-        .chain(r.taxes.iter().flat_map(|t| [t.amount, t.taxable_wages]))
-        .chain(r.deductions.iter().map(|d| d.amount))
-        .chain(r.garnishments.iter().map(|g| g.amount));
-    for a in all_amounts {
-        if crate::money::is_negative(a) {
-            return fail(format!("negative line amount {a}"));
-        }
-        if a.scale() > 2 {
-            return fail(format!("line amount {a} is not rounded to cents"));
+    // Every line amount: not negative, rounded to cents (reported in list order).
+    let bad = |a: Decimal| crate::money::is_negative(a) || a.scale() > 2;
+    let any_bad = r.earnings.iter().any(|e| bad(e.amount))
+        || r.taxes
+            .iter()
+            .any(|t| bad(t.amount) || bad(t.taxable_wages))
+        || r.deductions.iter().any(|d| bad(d.amount))
+        || r.garnishments.iter().any(|g| bad(g.amount));
+    if any_bad {
+        let all_amounts = r
+            .earnings
+            .iter()
+            .map(|e| e.amount)
+            .chain(r.taxes.iter().flat_map(|t| [t.amount, t.taxable_wages]))
+            .chain(r.deductions.iter().map(|d| d.amount))
+            .chain(r.garnishments.iter().map(|g| g.amount));
+        for a in all_amounts {
+            if crate::money::is_negative(a) {
+                return fail(format!("negative line amount {a}"));
+            }
+            if a.scale() > 2 {
+                return fail(format!("line amount {a} is not rounded to cents"));
+            }
         }
     }
-    let er = r
-        .taxes
-        .iter()
-        .filter(|t| t.payer == Payer::Employer)
-        .fold(Decimal::ZERO, |s, t| add(s, t.amount));
-    let cash_tips = r
-        .earnings
-        .iter()
-        .filter(|e| e.kind == EarningType::CashTips)
-        .fold(Decimal::ZERO, |s, e| add(s, e.amount));
     if r.employer_cost != r.gross_pay - cash_tips + er {
         return fail(format!("employer cost {} inconsistent", r.employer_cost));
     }

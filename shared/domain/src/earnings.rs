@@ -309,24 +309,65 @@ impl Placement<'_> {
 /// Lines of time-entry pay are grouped by job and straight rate.
 type GroupKey<'r> = (Option<&'r str>, Decimal);
 
-/// The accumulator for `key` in a small vector of groups, created with `new` when absent.
-fn group_entry<'g, 'r, T>(
-    groups: &'g mut Vec<(GroupKey<'r>, T)>,
+/// Group kinds, in line order.
+const REGULAR: u8 = 0;
+const OVERTIME: u8 = 1;
+const DOUBLE: u8 = 2;
+
+/// The time-entry hours of one kind (`REGULAR`, `OVERTIME`, `DOUBLE`) for one (job, straight
+/// rate): one line.
+struct Group<'r> {
+    kind: u8,
     key: GroupKey<'r>,
-    new: impl FnOnce() -> T,
-) -> &'g mut T {
-    // Same job and a rate equal in value (as `==` on the key would compare it).
-    let i = match groups
-        .iter()
-        .position(|(k, _)| k.0 == key.0 && cmp(k.1, key.1) == std::cmp::Ordering::Equal)
-    {
-        Some(i) => i,
-        None => {
-            groups.push((key, new()));
-            groups.len() - 1
-        }
-    };
-    &mut groups[i].1
+    /// The number of the key (see `group_entry`).
+    kid: usize,
+    hours: Decimal,
+    /// Overtime / double time: exact amount, whether the regular rate equals the straight rate
+    /// in every week, and the index in the week parts of the group's last week.
+    exact: Decimal,
+    rr_is_rate: bool,
+    last_part: usize,
+    /// Index in creation order (what the week parts refer to).
+    id: usize,
+}
+
+/// One week of an overtime / double-time group: (group id, week index, hours, exact amount).
+type WeekPart = (usize, usize, Decimal, Decimal);
+
+/// Same job and a rate equal in value (as `==` on the key would compare it).
+#[inline(always)]
+fn same_key(a: &GroupKey, b: &GroupKey) -> bool {
+    cmp(a.1, b.1) == std::cmp::Ordering::Equal && a.0 == b.0
+}
+
+/// The group of `kind` for `key`, created when absent (all kinds in one small vector, searched
+/// linearly: a paycheck has a few). `kid` numbers the distinct keys (equal keys, equal numbers),
+/// so a group is found by comparing integers; the keys themselves are compared only for a number
+/// not seen with this kind yet.
+#[inline]
+fn group_entry<'g, 'r>(
+    groups: &'g mut Vec<Group<'r>>,
+    kind: u8,
+    key: GroupKey<'r>,
+    kid: usize,
+) -> &'g mut Group<'r> {
+    let mut i = 0;
+    while i < groups.len() && !(groups[i].kind == kind && groups[i].kid == kid) {
+        i += 1;
+    }
+    if i == groups.len() {
+        groups.push(Group {
+            kind,
+            key,
+            kid,
+            hours: Decimal::ZERO,
+            exact: Decimal::ZERO,
+            rr_is_rate: true,
+            last_part: usize::MAX,
+            id: i,
+        });
+    }
+    &mut groups[i]
 }
 
 /// The earning lines being made, and the number of lines of each kind (trace ids are made unique
@@ -337,6 +378,7 @@ struct Lines {
 }
 
 impl Lines {
+    #[inline(always)]
     fn push(
         &mut self,
         traces: &mut Vec<LineTrace>,
@@ -361,15 +403,6 @@ impl Lines {
         traces.push(t);
         self.lines.push(l);
     }
-}
-
-#[derive(Default)]
-struct OtAcc {
-    hours: Decimal,
-    exact: Decimal,
-    rr_is_rate: bool,
-    /// (week index, hours, exact amount) in week order.
-    weeks: Vec<(usize, Decimal, Decimal)>,
 }
 
 pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
@@ -459,8 +492,16 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
 
     // Input lines (built now so allocations can be traced on them).
     let mut input_traces: Vec<Option<LineTrace>> = Vec::with_capacity(inputs.len());
-    // Non-discretionary pay and tips per week, in one allocation.
-    let mut per_week = vec![Decimal::ZERO; 2 * cls.weeks.len()];
+    // Non-discretionary pay and tips per week: on the stack for up to 8 weeks (a period has 1–5),
+    // else one allocation.
+    let mut per_week_stack = [Decimal::ZERO; 16];
+    let mut per_week_heap: Vec<Decimal> = Vec::new();
+    let per_week: &mut [Decimal] = if cls.weeks.len() <= 8 {
+        &mut per_week_stack[..2 * cls.weeks.len()]
+    } else {
+        per_week_heap.resize(2 * cls.weeks.len(), Decimal::ZERO);
+        &mut per_week_heap
+    };
     let (nd, tips_w) = per_week.split_at_mut(cls.weeks.len());
     let (mut cash_tips_in, mut charged_tips_in) = (Decimal::ZERO, Decimal::ZERO);
     let place = Placement {
@@ -551,25 +592,39 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         }
     }
 
-    // Lines per (job, straight rate): few keys, so small vectors searched linearly and sorted by
-    // key at the end (the order a sorted map would give).
-    let mut regular: Vec<(GroupKey, Decimal)> = Vec::with_capacity(4);
-    let mut overtime: Vec<(GroupKey, OtAcc)> = Vec::with_capacity(4);
-    let mut double: Vec<(GroupKey, OtAcc)> = Vec::with_capacity(4);
+    // Lines per kind and (job, straight rate): few groups, so one small vector searched linearly
+    // and sorted by kind and key at the end (the order a sorted map per kind would give).
+    let mut groups: Vec<Group> = Vec::with_capacity(6);
+    let mut parts: Vec<WeekPart> = Vec::new();
+    // Key numbers: the previous entry's key (mostly the same), else an equal key of a group made
+    // earlier, else a new number.
+    let mut prev: Option<(GroupKey, usize)> = None;
+    let mut n_keys = 0;
     for &i in &cls.order {
         let e = &entries[i];
         let s = cls.splits[i];
         let wi = cls.entry_week[i];
         let wp = &mut weeks[wi];
         let key = (e.job.as_deref(), e.rate);
+        let kid = match prev {
+            Some((k, id)) if same_key(&k, &key) => id,
+            _ => match groups.iter().find(|g| same_key(&g.key, &key)) {
+                Some(g) => g.kid,
+                None => {
+                    n_keys += 1;
+                    n_keys - 1
+                }
+            },
+        };
+        prev = Some((key, kid));
         if is_positive(s.regular) {
-            let g = group_entry(&mut regular, key, Decimal::default);
-            *g = add(*g, s.regular);
+            let g = group_entry(&mut groups, REGULAR, key, kid);
+            g.hours = add(g.hours, s.regular);
             wp.cash = add(wp.cash, mul(s.regular, e.rate));
         }
-        for (h, mult, map) in [
-            (s.overtime, HALF, &mut overtime),
-            (s.double_time, Decimal::ONE, &mut double),
+        for (h, mult, kind) in [
+            (s.overtime, HALF, OVERTIME),
+            (s.double_time, Decimal::ONE, DOUBLE),
         ] {
             if !is_positive(h) {
                 continue;
@@ -578,26 +633,28 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             let amount = add(mul(h, e.rate), premium);
             wp.cash = add(wp.cash, amount);
             wp.premium = add(wp.premium, premium);
-            let acc = group_entry(map, key, || OtAcc {
-                rr_is_rate: true,
-                ..OtAcc::default()
-            });
+            let acc = group_entry(&mut groups, kind, key, kid);
             acc.hours = add(acc.hours, h);
             acc.exact = add(acc.exact, amount);
             acc.rr_is_rate &= wp.rr == e.rate;
-            match acc.weeks.last_mut() {
-                Some(last) if last.0 == wi => {
-                    last.1 = add(last.1, h);
-                    last.2 = add(last.2, amount);
+            match parts.get_mut(acc.last_part) {
+                Some(last) if last.1 == wi => {
+                    last.2 = add(last.2, h);
+                    last.3 = add(last.3, amount);
                 }
-                _ => acc.weeks.push((wi, h, amount)),
+                _ => {
+                    if parts.capacity() == 0 {
+                        parts.reserve(2 * cls.weeks.len());
+                    }
+                    acc.last_part = parts.len();
+                    parts.push((acc.id, wi, h, amount));
+                }
             }
         }
     }
-
-    regular.sort_by(|a, b| a.0.cmp(&b.0));
-    overtime.sort_by(|a, b| a.0.cmp(&b.0));
-    double.sort_by(|a, b| a.0.cmp(&b.0));
+    // Lines by kind, then by key (the order a sorted map per kind would give).
+    groups.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| a.key.cmp(&b.key)));
+    let n_of = |kind: u8| groups.iter().filter(|g| g.kind == kind).count();
 
     // 7. Tip make-up per week.
     if tip_credit {
@@ -613,7 +670,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
     }
 
     // Lines and traces.
-    let n_lines = regular.len() + overtime.len() + double.len() + inputs.len() + 3;
+    let n_lines = groups.len() + inputs.len() + 3;
     // Lines per kind, so a trace id gets its suffix as soon as the line is made (when several
     // lines share a kind).
     let mut counts = [0u8; 16];
@@ -622,9 +679,9 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             let c = &mut counts[k as usize];
             *c = c.saturating_add(u8::try_from(n).unwrap_or(u8::MAX));
         };
-        bump(EarningType::Regular, regular.len());
-        bump(EarningType::Overtime, overtime.len());
-        bump(EarningType::DoubleTime, double.len());
+        bump(EarningType::Regular, n_of(REGULAR));
+        bump(EarningType::Overtime, n_of(OVERTIME));
+        bump(EarningType::DoubleTime, n_of(DOUBLE));
         for (e, t) in req.earnings.iter().zip(&input_traces) {
             if t.is_some() {
                 bump(e.kind, 1);
@@ -651,86 +708,90 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         traces.push(week_trace(ctx, &cls, wi, wp, tip_credit));
     }
 
-    for ((job, rate), h) in &regular {
-        let mut t = LineTrace::new(
-            line_id(EarningType::Regular),
-            "earnings.regular.hours_times_rate",
-        );
-        t.reserve(3, 0, 0);
-        t.input("hours", *h).input("rate", *rate);
-        if let Some(j) = job {
-            t.input("job", j.to_string());
-        }
-        let amount = t.round(mul(*h, *rate));
-        out.push(
-            &mut traces,
-            (
-                EarningLine {
-                    kind: EarningType::Regular,
-                    job: job.map(str::to_owned),
-                    hours: Some(*h),
-                    rate: Some(*rate),
-                    amount,
-                },
-                t,
-                IdSuffix::Group(*rate),
-            ),
-        );
-    }
-    for (kind, map, mult, double_time) in [
-        (EarningType::Overtime, &overtime, ONE_AND_HALF, false),
-        (EarningType::DoubleTime, &double, TWO, true),
-    ] {
-        for ((job, rate), acc) in map {
+    for g in &groups {
+        let (job, rate) = g.key;
+        if g.kind == REGULAR {
+            let h = g.hours;
             let mut t = LineTrace::new(
-                line_id(kind),
-                if kind == EarningType::Overtime {
-                    "earnings.overtime.regular_rate"
-                } else {
-                    "earnings.double_time.regular_rate"
-                },
+                line_id(EarningType::Regular),
+                "earnings.regular.hours_times_rate",
             );
-            t.reserve(3, 0, 1 + acc.weeks.len());
-            t.input("hours", acc.hours).input("straight_rate", *rate);
+            t.reserve(3, 0, 0);
+            t.input("hours", h).input("rate", rate);
             if let Some(j) = job {
                 t.input("job", j.to_string());
             }
-            t.step(
-                "formula",
-                if kind == EarningType::Overtime {
-                    "per workweek: hours × straight rate + 0.5 × regular rate × hours"
-                } else {
-                    "per workweek: hours × straight rate + 1.0 × regular rate × hours"
-                },
-            );
-            for (wi, h, amt) in &acc.weeks {
-                t.step(
-                    Label::Dated("workweek:", cls.weeks[*wi].start),
-                    PremiumText {
-                        hours: *h,
-                        rate: *rate,
-                        double_time,
-                        regular_rate: weeks[*wi].rr,
-                        amount: *amt,
-                    },
-                );
-            }
-            let amount = t.round(acc.exact);
+            let amount = t.round(mul(h, rate));
             out.push(
                 &mut traces,
                 (
                     EarningLine {
-                        kind,
+                        kind: EarningType::Regular,
                         job: job.map(str::to_owned),
-                        hours: Some(acc.hours),
-                        rate: acc.rr_is_rate.then(|| normalize(mult * *rate)),
+                        hours: Some(h),
+                        rate: Some(rate),
                         amount,
                     },
                     t,
-                    IdSuffix::Group(*rate),
+                    IdSuffix::Group(rate),
                 ),
             );
+            continue;
         }
+        let (kind, mult, double_time) = if g.kind == OVERTIME {
+            (EarningType::Overtime, ONE_AND_HALF, false)
+        } else {
+            (EarningType::DoubleTime, TWO, true)
+        };
+        let n_weeks = parts.iter().filter(|p| p.0 == g.id).count();
+        let mut t = LineTrace::new(
+            line_id(kind),
+            if kind == EarningType::Overtime {
+                "earnings.overtime.regular_rate"
+            } else {
+                "earnings.double_time.regular_rate"
+            },
+        );
+        t.reserve(3, 0, 1 + n_weeks);
+        t.input("hours", g.hours).input("straight_rate", rate);
+        if let Some(j) = job {
+            t.input("job", j.to_string());
+        }
+        t.step(
+            "formula",
+            if kind == EarningType::Overtime {
+                "per workweek: hours × straight rate + 0.5 × regular rate × hours"
+            } else {
+                "per workweek: hours × straight rate + 1.0 × regular rate × hours"
+            },
+        );
+        for &(_, wi, h, amt) in parts.iter().filter(|p| p.0 == g.id) {
+            t.step(
+                Label::Dated("workweek:", cls.weeks[wi].start),
+                PremiumText {
+                    hours: h,
+                    rate,
+                    double_time,
+                    regular_rate: weeks[wi].rr,
+                    amount: amt,
+                },
+            );
+        }
+        let amount = t.round(g.exact);
+        out.push(
+            &mut traces,
+            (
+                EarningLine {
+                    kind,
+                    job: job.map(str::to_owned),
+                    hours: Some(g.hours),
+                    rate: g.rr_is_rate.then(|| normalize(mult * rate)),
+                    amount,
+                },
+                t,
+                IdSuffix::Group(rate),
+            ),
+        );
     }
 
     for (i, ((e, c), t)) in req

@@ -312,6 +312,21 @@ fn worksheet_1a(
 /// Tax lines with their explanations.
 pub type TracedTaxes = Vec<(TaxLine, LineTrace)>;
 
+/// Where computed tax lines go: the lines and their traces in two lists (the pipeline's own
+/// result lists, so a line and its trace are not moved again).
+pub struct TaxOut<'a> {
+    pub lines: &'a mut Vec<TaxLine>,
+    pub traces: &'a mut Vec<LineTrace>,
+}
+
+impl TaxOut<'_> {
+    #[inline]
+    pub fn push(&mut self, (line, trace): (TaxLine, LineTrace)) {
+        self.lines.push(line);
+        self.traces.push(trace);
+    }
+}
+
 /// FICA and FUTA wages for the period.
 pub struct FicaInput<'a> {
     /// Social Security and Medicare wages this period (wages less section 125/HSA).
@@ -329,10 +344,24 @@ pub fn payroll_taxes(
     pack: &'static FederalPack,
     input: &FicaInput,
 ) -> Result<(TracedTaxes, TracedTaxes), CalcError> {
-    let mut employee = Vec::with_capacity(3);
-    let mut employer = Vec::with_capacity(4);
-    payroll_taxes_into(pack, input, &mut employee, &mut employer)?;
-    Ok((employee, employer))
+    let (mut ee_lines, mut ee_traces) = (Vec::with_capacity(3), Vec::with_capacity(3));
+    let (mut er_lines, mut er_traces) = (Vec::with_capacity(4), Vec::with_capacity(4));
+    payroll_taxes_into(
+        pack,
+        input,
+        &mut TaxOut {
+            lines: &mut ee_lines,
+            traces: &mut ee_traces,
+        },
+        &mut TaxOut {
+            lines: &mut er_lines,
+            traces: &mut er_traces,
+        },
+    )?;
+    Ok((
+        ee_lines.into_iter().zip(ee_traces).collect(),
+        er_lines.into_iter().zip(er_traces).collect(),
+    ))
 }
 
 /// `payroll_taxes`, appending the employee lines to `employee` and the employer lines to
@@ -340,8 +369,8 @@ pub fn payroll_taxes(
 pub fn payroll_taxes_into(
     pack: &'static FederalPack,
     input: &FicaInput,
-    employee: &mut TracedTaxes,
-    employer: &mut TracedTaxes,
+    employee: &mut TaxOut,
+    employer: &mut TaxOut,
 ) -> Result<(), CalcError> {
     let p = &pack.params;
     let id = pack.header.id.as_str();
@@ -357,15 +386,21 @@ pub fn payroll_taxes_into(
     // Social Security: wage base against YTD.
     let room = max(p.ss_wage_base.value - input.ytd.social_security_wages, z);
     let ss_taxable = max(min(input.wages, room), z);
-    for (code, payer, rule) in [
-        ("US_SS", Payer::Employee, "us.fica.social_security.employee"),
+    for (code, line_id, payer, rule) in [
+        (
+            "US_SS",
+            "tax:US_SS",
+            Payer::Employee,
+            "us.fica.social_security.employee",
+        ),
         (
             "US_SS_ER",
+            "tax:US_SS_ER",
             Payer::Employer,
             "us.fica.social_security.employer",
         ),
     ] {
-        let mut t = LineTrace::new(crate::state::withholding::tax_line_id(code), rule).pack(id);
+        let mut t = LineTrace::new(line_id, rule).pack(id);
         t.reserve(2, 2, 2);
         t.input("wages", input.wages)
             .input("ytd_social_security_wages", input.ytd.social_security_wages)
@@ -382,15 +417,21 @@ pub fn payroll_taxes_into(
         }
     }
     // Medicare: no cap.
-    for (code, payer, rule) in [
-        ("US_MEDICARE", Payer::Employee, "us.fica.medicare.employee"),
+    for (code, line_id, payer, rule) in [
+        (
+            "US_MEDICARE",
+            "tax:US_MEDICARE",
+            Payer::Employee,
+            "us.fica.medicare.employee",
+        ),
         (
             "US_MEDICARE_ER",
+            "tax:US_MEDICARE_ER",
             Payer::Employer,
             "us.fica.medicare.employer",
         ),
     ] {
-        let mut t = LineTrace::new(crate::state::withholding::tax_line_id(code), rule).pack(id);
+        let mut t = LineTrace::new(line_id, rule).pack(id);
         t.reserve(1, 1, 0);
         t.input("wages", input.wages)
             .param("medicare_rate", &p.medicare_rate);
@@ -476,7 +517,7 @@ pub fn payroll_taxes_into(
             let taxable = max(min(input.futa_wages, room), z);
             let code = crate::state::withholding::sui_code(input.work_state);
             let mut t = LineTrace::new(
-                crate::state::withholding::tax_line_id(&code),
+                crate::state::withholding::sui_line(input.work_state),
                 "state.sui.employer",
             );
             t.reserve(2, 2, 1);

@@ -8,12 +8,12 @@
 
 use super::{
     StateOptions, StateTaxInput, Status, WageBasis, allowance_count, filing_status,
-    finish_income_tax, sit_code, state_wages, trace_for, trace_wages,
+    finish_income_tax, sit_code, sit_line, state_wages, trace_for, trace_wages,
 };
 use crate::error::CalcError;
 use crate::response::{Payer, TaxLine};
 use crate::rules::{Param, Row, apply_table, validate_table};
-use crate::trace::LineTrace;
+use crate::trace::{Label, LineTrace};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -128,7 +128,7 @@ pub(super) fn withhold(
     input: &StateTaxInput,
     opts: &StateOptions,
     r: &'static CaRules,
-    out: &mut Vec<(TaxLine, LineTrace)>,
+    out: &mut crate::federal::TaxOut,
 ) -> Result<(), CalcError> {
     let sit = income_tax(input, opts, r)?;
     out.push(sit);
@@ -152,7 +152,7 @@ fn income_tax(
     )?;
     let code = sit_code(input.state);
     let w = state_wages(input, r.wages);
-    let mut t = trace_for(input, &code, "state.ca.de44.method_b");
+    let mut t = trace_for(input, sit_line(input.state), "state.ca.de44.method_b");
     t.reserve(10, 8, 20);
     trace_wages(&mut t, input, r.wages, &w);
     t.param_value("wage_basis", r.wages.as_str(), r.wages_source.as_str());
@@ -249,7 +249,7 @@ fn sdi(input: &StateTaxInput, r: &'static CaRules) -> (TaxLine, LineTrace) {
     let z = Decimal::ZERO;
     let code: Cow<'static, str> = Cow::Borrowed("CA_SDI");
     let w = state_wages(input, r.sdi_wages);
-    let mut t = trace_for(input, &code, "state.ca.sdi");
+    let mut t = trace_for(input, Label::Static("tax:CA_SDI"), "state.ca.sdi");
     t.reserve(4, 3, 4);
     t.input("wages", input.wages)
         .input("pretax_section_125", input.pretax.section_125)

@@ -10,7 +10,7 @@
 
 use super::{
     StateTaxInput, Status, WageBasis, allowance_count, filing_status, finish_income_tax, sit_code,
-    state_wages, trace_for, trace_wages,
+    sit_line, state_wages, trace_for, trace_wages,
 };
 use crate::error::CalcError;
 use crate::response::TaxLine;
@@ -108,7 +108,7 @@ pub(super) fn withhold(
     let allowances = allowance_count(input, "allowances", input.w4.and_then(|w| w.allowances))?;
     let code = sit_code(input.state);
     let w = state_wages(input, r.wages);
-    let mut t = trace_for(input, &code, "state.ny.nys50t.method_ii");
+    let mut t = trace_for(input, sit_line(input.state), "state.ny.nys50t.method_ii");
     t.reserve(9, 5, 16);
     trace_wages(&mut t, input, r.wages, &w);
     t.param_value("wage_basis", r.wages.as_str(), r.wages_source.as_str());

@@ -19,6 +19,7 @@
 
 use crate::deductions::PreTaxOutcome;
 use crate::error::CalcError;
+use crate::federal::TaxOut;
 use crate::request::{PayFrequency, StateCode, StateW4, Ytd};
 use crate::response::{Payer, TaxLine};
 use crate::rules::Param;
@@ -228,16 +229,23 @@ pub fn withhold_with(
     input: &StateTaxInput,
     opts: &StateOptions,
 ) -> Result<Vec<(TaxLine, LineTrace)>, CalcError> {
-    let mut out = Vec::with_capacity(2);
-    withhold_into(input, opts, &mut out)?;
-    Ok(out)
+    let (mut lines, mut traces) = (Vec::with_capacity(2), Vec::with_capacity(2));
+    withhold_into(
+        input,
+        opts,
+        &mut TaxOut {
+            lines: &mut lines,
+            traces: &mut traces,
+        },
+    )?;
+    Ok(lines.into_iter().zip(traces).collect())
 }
 
 /// `withhold_with`, appending the lines to `out` (the pipeline's own list).
 pub fn withhold_into(
     input: &StateTaxInput,
     opts: &StateOptions,
-    out: &mut Vec<(TaxLine, LineTrace)>,
+    out: &mut TaxOut,
 ) -> Result<(), CalcError> {
     let w4 = input.w4;
     if let Some(w) = w4
@@ -353,8 +361,24 @@ pub(crate) fn tax_line_id(code: &str) -> Label {
     Label::from(format!("tax:{code}"))
 }
 
-fn trace_for(input: &StateTaxInput, code: &str, rule: &'static str) -> LineTrace {
-    LineTrace::new(tax_line_id(code), rule).pack(input.pack.header.id.as_str())
+/// `tax_line_id(&sit_code(s))` without the text lookup.
+pub(crate) fn sit_line(s: StateCode) -> Label {
+    match SIT_LINES.get(s.index()) {
+        Some(l) => Label::Static(l),
+        None => tax_line_id(&sit_code(s)),
+    }
+}
+
+/// `tax_line_id(&sui_code(s))` without the text lookup.
+pub(crate) fn sui_line(s: StateCode) -> Label {
+    match SUI_LINES.get(s.index()) {
+        Some(l) => Label::Static(l),
+        None => tax_line_id(&sui_code(s)),
+    }
+}
+
+fn trace_for(input: &StateTaxInput, line: Label, rule: &'static str) -> LineTrace {
+    LineTrace::new(line, rule).pack(input.pack.header.id.as_str())
 }
 
 fn no_tax_line(input: &StateTaxInput, source: &'static str) -> (TaxLine, LineTrace) {
@@ -362,7 +386,7 @@ fn no_tax_line(input: &StateTaxInput, source: &'static str) -> (TaxLine, LineTra
     let wages = crate::money::cents(
         (input.wages - WageBasis::FederalIncomeTax.deductions(input.pretax)).max(Decimal::ZERO),
     );
-    let mut t = trace_for(input, &code, "state.none");
+    let mut t = trace_for(input, sit_line(input.state), "state.none");
     t.input("state", input.state.as_str())
         .input("state_wages", wages);
     t.param_value("has_wage_income_tax", false, source);
@@ -536,7 +560,7 @@ pub(crate) fn finish_income_tax(
 fn flat(input: &StateTaxInput, f: &'static FlatRules) -> Result<(TaxLine, LineTrace), CalcError> {
     let code = sit_code(input.state);
     let w = state_wages(input, f.wages);
-    let mut t = trace_for(input, &code, "state.flat.percent_of_wages");
+    let mut t = trace_for(input, sit_line(input.state), "state.flat.percent_of_wages");
     trace_wages(&mut t, input, f.wages, &w);
     t.param_value("wage_basis", f.wages.as_str(), f.wages_source.as_str());
     t.param("rate", &f.rate);
@@ -871,6 +895,8 @@ mod tests {
             assert_eq!(sui_code(code), format!("{st}_SUI"));
             assert_eq!(tax_line_id(&sit_code(code)), format!("tax:{st}_SIT"));
             assert!(matches!(tax_line_id(&sui_code(code)), Label::Static(_)));
+            assert_eq!(sit_line(code), tax_line_id(&sit_code(code)));
+            assert_eq!(sui_line(code), tax_line_id(&sui_code(code)));
         }
     }
 
