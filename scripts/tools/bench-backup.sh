@@ -7,7 +7,8 @@
 #
 # Environment: BENCH_ROWS, BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
 # payroll_bench_backup; it and <name>_restored are recreated), BENCH_BACKUP_URL (default
-# file://$PWD/.dev/bench/backup-store, emptied first), BENCH_JOBS (restore connections, default 2).
+# file://$PWD/.dev/bench/backup-store, emptied first), BENCH_JOBS (restore connections, default 2),
+# BENCH_PAYROLL (a release `payroll` binary to measure instead of building one).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
@@ -21,8 +22,12 @@ command -v psql >/dev/null 2>&1 || { echo "bench backup: psql is needed" >&2; ex
 [ -x /usr/bin/time ] || { echo "bench backup: /usr/bin/time is needed (apt-get install time)" >&2; exit 2; }
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-cargo build --release -p payroll >&2
-payroll="$CARGO_TARGET_DIR/release/payroll"
+if [ -n "${BENCH_PAYROLL:-}" ]; then
+    payroll="$BENCH_PAYROLL"
+else
+    cargo build --release -p payroll >&2
+    payroll="$CARGO_TARGET_DIR/release/payroll"
+fi
 
 admin="${db%/*}/postgres"
 name="${db##*/}"
