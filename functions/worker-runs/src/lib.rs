@@ -24,7 +24,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use lambda_runtime::LambdaEvent;
 use payroll_queue::Chunk;
-use payroll_runs::ChunkOutcome;
+use payroll_runs::{ChunkOutcome, error_chain};
 use payroll_store::Db;
 
 /// `PAYROLL_MAX_DELIVERIES`: deliveries after which a failing chunk's employees are marked failed.
@@ -187,20 +187,4 @@ pub fn receive_count(record: &SqsMessage) -> u32 {
         .and_then(|n| n.trim().parse::<u32>().ok())
         .unwrap_or(1)
         .max(1)
-}
-
-/// The error with its sources (`database: db error: ERROR: could not extend file ...`): the
-/// database's own message is in the source, and it is what an operator reading the run needs.
-pub fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        let part = s.to_string();
-        if !text.ends_with(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        source = s.source();
-    }
-    text
 }
