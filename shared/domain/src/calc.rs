@@ -176,7 +176,9 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     let cash = gross - cash_tips;
 
     // 3. Pre-tax deductions and the taxable bases.
-    let mut pre: PreTaxOutcome = deductions::pre_tax(req, fed, wages, cash)?;
+    // Their traces go straight after the earnings traces in the result's list.
+    let mut traces: Vec<LineTrace> = earn.traces;
+    let pre: PreTaxOutcome = deductions::pre_tax_into(req, fed, wages, cash, &mut traces)?;
     let pretax_total = pre.total();
     let fit_wages = max(wages - pretax_total, z);
     let regular_part = wages - supplemental;
@@ -186,8 +188,6 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
 
     // 4. Taxes. Employee lines and traces go straight into the result's lists (traces after the
     // earnings, pre-tax deduction and cash-tips traces); employer lines follow them at the end.
-    let mut traces: Vec<LineTrace> = earn.traces;
-    traces.append(&mut pre.traces);
     let cash_tips_trace = cash_tips > z;
     if cash_tips_trace {
         let mut t = LineTrace::new("deduction:cash_tips_paid", "payroll.cash_tips_offset");

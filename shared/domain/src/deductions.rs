@@ -270,6 +270,21 @@ pub fn pre_tax(
     wages: Decimal,
     available: Decimal,
 ) -> Result<PreTaxOutcome, CalcError> {
+    let mut traces = Vec::new();
+    let mut out = pre_tax_into(req, fed, wages, available, &mut traces)?;
+    out.traces = traces;
+    Ok(out)
+}
+
+/// `pre_tax` with the traces appended to `traces` (the outcome's own `traces` stay empty): the
+/// pipeline passes the result's trace list.
+pub fn pre_tax_into(
+    req: &PaycheckRequest,
+    fed: &'static FederalPack,
+    wages: Decimal,
+    available: Decimal,
+    traces: &mut Vec<LineTrace>,
+) -> Result<PreTaxOutcome, CalcError> {
     validate(req)?;
     let mut tk = Taker {
         req,
@@ -301,7 +316,7 @@ pub fn pre_tax(
             _ => out.section_125 += line.amount,
         }
         out.lines.push(line);
-        out.traces.push(trace);
+        traces.push(trace);
     }
     Ok(out)
 }
@@ -375,7 +390,7 @@ mod tests {
     }
 
     fn step(t: &LineTrace, k: &str) -> Option<TraceValue> {
-        t.step_value(k).cloned()
+        t.step_value(k)
     }
 
     #[test]

@@ -766,7 +766,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             },
         );
         for &(_, wi, h, amt) in parts.iter().filter(|p| p.0 == g.id) {
-            t.step(
+            t.step_premium(
                 Label::Dated("workweek:", cls.weeks[wi].start),
                 PremiumText {
                     hours: h,
@@ -1178,9 +1178,7 @@ mod tests {
     }
 
     fn step(t: &LineTrace, k: &str) -> crate::trace::TraceValue {
-        t.step_value(k)
-            .unwrap_or_else(|| panic!("no step {k}"))
-            .clone()
+        t.step_value(k).unwrap_or_else(|| panic!("no step {k}"))
     }
 
     // 2025-03-03 is a Monday.

@@ -360,7 +360,7 @@ mod tests {
     }
 
     fn step(t: &LineTrace, k: &str) -> Option<TraceValue> {
-        t.step_value(k).cloned()
+        t.step_value(k)
     }
 
     #[test]

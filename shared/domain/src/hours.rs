@@ -475,7 +475,7 @@ mod fast {
     }
 
     /// `super::overlap` on `H`.
-    #[inline]
+    #[inline(always)]
     fn overlap(from: H, h: H, lo: H, hi: Option<H>) -> H {
         let to = H::add(from, h);
         if H::cmp(to, lo) == Less {
@@ -500,6 +500,7 @@ mod fast {
     }
 
     impl Split {
+        #[inline(always)]
         fn add(&mut self, b: Split) {
             self.regular = H::add(self.regular, b.regular);
             self.overtime = H::add(self.overtime, b.overtime);

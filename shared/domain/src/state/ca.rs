@@ -316,9 +316,9 @@ mod tests {
         let t = &lines[0].1;
         assert_eq!(t.rule, "state.ca.de44.method_b");
         assert!(
-            t.steps()
-                .any(|(k, v)| *k == "low_income_exempt"
-                    && *v == crate::trace::TraceValue::Flag(false))
+            t.steps().any(
+                |(k, v)| k == "low_income_exempt" && v == crate::trace::TraceValue::Flag(false)
+            )
         );
     }
 
