@@ -40,7 +40,8 @@ if [[ "$backup_url" == "file://$store_dir" ]]; then rm -rf "$store_dir"; mkdir -
 
 export DATABASE_URL="$db"
 export BACKUP_URL="$backup_url"
-export PAYROLL_BACKUP_KEY="$(head -c 32 /dev/urandom | base64 | tr -d '\n')"
+PAYROLL_BACKUP_KEY="$(head -c 32 /dev/urandom | base64 | tr -d "\n")"
+export PAYROLL_BACKUP_KEY
 export RUST_LOG=warn
 "$payroll" migrate >&2
 
@@ -75,8 +76,11 @@ measure() { # label, command...: runs it under /usr/bin/time -v, prints its outp
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; print s }' "$log")
     rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.1f", $2 / 1024 }' "$log")
     echo "$label: wall ${wall} s, peak RSS ${rss} MB"
-    eval "${label}_wall=$wall ${label}_rss=$rss"
+    printf -v "${label}_wall" '%s' "$wall"
+    printf -v "${label}_rss" '%s' "$rss"
 }
+# Set by measure (backup, restore).
+backup_wall="" backup_rss="" restore_wall="" restore_rss=""
 mkdir -p .dev/bench
 total=$((rows + 201))
 
