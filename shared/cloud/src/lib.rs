@@ -10,8 +10,11 @@
 //!
 //! Keys are `/`-separated and relative to the URL's prefix.
 
+mod aws;
 mod local;
 mod s3;
+
+pub use aws::aws_https_client;
 
 pub use local::{LocalStore, LocalUpload};
 pub use s3::{PART_SIZE, S3Options, S3Store, S3Upload};

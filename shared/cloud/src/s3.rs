@@ -3,39 +3,17 @@
 use crate::{CloudError, ObjectInfo, ObjectReader, ObjectStorage, Result, Upload, check_key};
 use aws_config::BehaviorVersion;
 use aws_sdk_s3::Client;
-use aws_sdk_s3::config::{Credentials, Region, RequestChecksumCalculation, SharedHttpClient};
+use aws_sdk_s3::config::{Credentials, Region, RequestChecksumCalculation};
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{
     BucketLocationConstraint, CompletedMultipartUpload, CompletedPart, CreateBucketConfiguration,
 };
-use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::{ConnectorBuilder, tls};
 use bytes::Bytes;
 
 /// Size of one multipart part (S3's minimum is 5 MiB except for the last part). An upload holds
 /// at most one part in memory.
 pub const PART_SIZE: usize = 8 * 1024 * 1024;
-
-/// The SDK's HTTPS client: hyper 1 + rustls with the *ring* crypto provider. The same client as the
-/// SDK's `default-https-client` (connect/read timeouts from the SDK config, the runtime's sleep,
-/// `HTTPS_PROXY`/`NO_PROXY` from the environment) except for aws-lc, whose C and assembly would
-/// add ≈ 2.25 MB to each Lambda binary. It is given to the `aws_config` loader too, so the
-/// credentials providers that make requests (STS web identity, IMDS, ECS/EKS container
-/// credentials) use it.
-fn https_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
-        let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ));
-        conn.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            conn.set_sleep_impl(components.sleep_impl());
-        }
-        conn.set_proxy_config(Some(ProxyConfig::from_env()));
-        conn.build()
-    })
-}
 
 /// How to reach S3. Unset fields come from the SDK's usual sources (environment, profile, IMDS).
 #[derive(Clone, Debug, Default)]
@@ -89,7 +67,7 @@ fn s3_error<E: std::error::Error>(operation: &'static str, key: &str, e: E) -> C
 impl S3Store {
     pub async fn connect(bucket: &str, prefix: &str, opts: S3Options) -> S3Store {
         let mut loader =
-            aws_config::defaults(BehaviorVersion::latest()).http_client(https_client());
+            aws_config::defaults(BehaviorVersion::latest()).http_client(crate::aws_https_client());
         if let Some(r) = &opts.region {
             loader = loader.region(Region::new(r.clone()));
         }

@@ -25,14 +25,12 @@ use crate::{BoxFuture, Chunk, Delivery, JobQueue, QueueError};
 use aws_config::BehaviorVersion;
 use aws_config::timeout::TimeoutConfig;
 use aws_sdk_sqs::Client;
-use aws_sdk_sqs::config::{Credentials, Region, SharedHttpClient};
+use aws_sdk_sqs::config::{Credentials, Region};
 use aws_sdk_sqs::error::DisplayErrorContext;
 use aws_sdk_sqs::types::{
     MessageAttributeValue, MessageSystemAttributeName, QueueAttributeName,
     SendMessageBatchRequestEntry,
 };
-use aws_smithy_http_client::proxy::ProxyConfig;
-use aws_smithy_http_client::{ConnectorBuilder, tls};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -43,26 +41,6 @@ const MAX_WAIT_SECS: u64 = 20;
 const MAX_VISIBILITY_SECS: u64 = 43_200;
 /// Stay under the 256 KiB batch payload limit of older queues.
 const MAX_BATCH_BYTES: usize = 240 * 1024;
-
-/// The SDK's HTTPS client: hyper 1 + rustls with the *ring* crypto provider. The same client as the
-/// SDK's `default-https-client` (connect/read timeouts from the SDK config, the runtime's sleep,
-/// `HTTPS_PROXY`/`NO_PROXY` from the environment) except for aws-lc, whose C and assembly would
-/// add ≈ 2.25 MB to each Lambda binary. It is given to the `aws_config` loader too, so the
-/// credentials providers that make requests (STS web identity, IMDS, ECS/EKS container
-/// credentials) use it.
-fn https_client() -> SharedHttpClient {
-    aws_smithy_http_client::Builder::new().build_with_connector_fn(|settings, components| {
-        let mut conn = ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(
-            tls::rustls_provider::CryptoMode::Ring,
-        ));
-        conn.set_connector_settings(settings.cloned());
-        if let Some(components) = components {
-            conn.set_sleep_impl(components.sleep_impl());
-        }
-        conn.set_proxy_config(Some(ProxyConfig::from_env()));
-        conn.build()
-    })
-}
 
 /// How to reach a queue. Unset fields come from the SDK's usual sources (environment, profile,
 /// container or instance role).
@@ -201,7 +179,7 @@ impl SqsQueue {
     /// Build the client (no request is made unless `create_missing` is set).
     pub async fn connect(opts: SqsOptions) -> Result<SqsQueue, QueueError> {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .http_client(https_client())
+            .http_client(payroll_cloud::aws_https_client())
             .timeout_config(
                 TimeoutConfig::builder()
                     .connect_timeout(Duration::from_secs(5))
