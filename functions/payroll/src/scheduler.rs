@@ -136,7 +136,7 @@ pub fn scheduler(o: &Overrides) -> Result<(), Failure> {
         } else {
             let on_signal = stop.clone();
             tokio::spawn(async move {
-                shutdown_signal().await;
+                payroll_api::runtime::shutdown_signal().await;
                 tracing::info!("shutting down after the current beat");
                 let _ = on_signal.send(true);
             });
@@ -234,28 +234,4 @@ async fn wait_for(db: &Db, r: &BeatReport) -> Result<(), Failure> {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     Ok(())
-}
-
-/// SIGTERM (Kubernetes stopping the pod) or Ctrl-C.
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = ctrl_c.await;
-    }
 }
