@@ -320,7 +320,7 @@ pub struct TaxOut<'a> {
 }
 
 impl TaxOut<'_> {
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, (line, trace): (TaxLine, LineTrace)) {
         self.lines.push(line);
         self.traces.push(trace);

@@ -398,10 +398,85 @@ pub struct LineTrace {
     pub rule_pack: Option<Str>,
     /// Inputs, parameters and steps in recording order (read them with `inputs`, `params`,
     /// `steps`).
-    entries: Vec<Slot>,
+    entries: Entries,
     /// Owned texts of the entries (usually none).
     owned: Vec<Owned>,
     pub rounding: Option<Rounding>,
+}
+
+/// Entry lists at least this long (`POOL_MIN` × 88 bytes is above glibc's 1,032-byte per-thread
+/// cache, so such a block takes the allocator's slow path both ways) are recycled through a small
+/// per-thread pool: one list of 16, 32 or 64 entries per class, at most `POOL_DEPTH` per class.
+const POOL_MIN: usize = 12;
+const POOL_DEPTH: usize = 8;
+/// Capacities of the pool classes.
+const POOL_CLASSES: [usize; 3] = [16, 32, 64];
+
+thread_local! {
+    /// Freed long entry lists (empty, capacity kept), by class.
+    static POOL: std::cell::RefCell<[Vec<Vec<Slot>>; 3]> =
+        const { std::cell::RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
+}
+
+/// A trace's entry list. A paycheck builds about five long traces (the workweeks, federal and
+/// state income tax, a deduction): their lists are taken from the per-thread pool and given
+/// back when the trace is dropped, instead of a slow-path `malloc` / `free` pair each (the
+/// serialized trace does not depend on a list's capacity).
+#[derive(Debug)]
+struct Entries(Vec<Slot>);
+
+impl Entries {
+    /// An empty list with room for `n` (≥ `POOL_MIN`) entries: pooled when one is free, else a
+    /// new one of the class's capacity. `None` when `n` is above every class.
+    #[inline]
+    fn take(n: usize) -> Option<Vec<Slot>> {
+        let class = POOL_CLASSES.iter().position(|&c| n <= c)?;
+        let pooled = POOL
+            .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p[class].pop()))
+            .ok()
+            .flatten();
+        Some(pooled.unwrap_or_else(|| Vec::with_capacity(POOL_CLASSES[class])))
+    }
+}
+
+impl Drop for Entries {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if self.0.capacity() >= POOL_CLASSES[0] {
+            self.give_back();
+        }
+    }
+}
+
+impl Entries {
+    /// Put a long list back into the pool (freed instead when its class is full, when it is far
+    /// larger than every class, or during thread teardown).
+    #[inline(never)]
+    fn give_back(&mut self) {
+        let cap = self.0.capacity();
+        // The largest class the list's capacity covers.
+        let Some(class) = POOL_CLASSES.iter().rposition(|&c| cap >= c) else {
+            return;
+        };
+        if cap >= 2 * POOL_CLASSES[class] {
+            return;
+        }
+        let mut v = std::mem::take(&mut self.0);
+        v.clear();
+        let _ = POOL.try_with(|p| {
+            if let Ok(mut p) = p.try_borrow_mut()
+                && p[class].len() < POOL_DEPTH
+            {
+                p[class].push(v);
+            }
+        });
+    }
+}
+
+impl Clone for Entries {
+    fn clone(&self) -> Self {
+        Entries(self.0.clone())
+    }
 }
 
 /// Entries kept when a trace's first entry is recorded without an explicit `reserve` (fits most
@@ -414,15 +489,25 @@ impl LineTrace {
             line: line.into(),
             rule: Cow::Borrowed(rule),
             rule_pack: None,
-            entries: Vec::new(),
+            entries: Entries(Vec::new()),
             owned: Vec::new(),
             rounding: None,
         }
     }
     /// Reserve room for `inputs`, `params` and `steps` entries up front (a trace known to be
-    /// long then takes one allocation instead of growing).
+    /// long then takes one allocation instead of growing; a long list comes from the per-thread
+    /// pool of freed long lists, see `Entries`).
+    #[inline]
     pub fn reserve(&mut self, inputs: usize, params: usize, steps: usize) -> &mut Self {
-        self.entries.reserve_exact(inputs + params + steps);
+        let n = inputs + params + steps;
+        if self.entries.0.capacity() == 0
+            && n >= POOL_MIN
+            && let Some(v) = Entries::take(n)
+        {
+            self.entries.0 = v;
+            return self;
+        }
+        self.entries.0.reserve_exact(n);
         self
     }
     pub fn pack(mut self, id: &'static str) -> Self {
@@ -431,10 +516,10 @@ impl LineTrace {
     }
     #[inline(always)]
     fn push(&mut self, e: Slot) {
-        if self.entries.capacity() == 0 {
-            self.entries.reserve_exact(FIRST_RESERVE);
+        if self.entries.0.capacity() == 0 {
+            self.entries.0.reserve_exact(FIRST_RESERVE);
         }
-        self.entries.push(e);
+        self.entries.0.push(e);
     }
     #[cold]
     #[inline(never)]
@@ -565,14 +650,14 @@ impl LineTrace {
     }
     /// The inputs, in recording order.
     pub fn inputs(&self) -> impl Iterator<Item = (Label, TraceValue)> + '_ {
-        self.entries.iter().filter_map(|e| match *e {
+        self.entries.0.iter().filter_map(|e| match *e {
             Slot::Input(k, v) => Some((self.label_of(k), self.value_of(v))),
             _ => None,
         })
     }
     /// The parameters, in recording order.
     pub fn params(&self) -> impl Iterator<Item = ParamUse> + '_ {
-        self.entries.iter().filter_map(|e| match *e {
+        self.entries.0.iter().filter_map(|e| match *e {
             Slot::Param(k, v) => {
                 let (name, source) = self.param_strs(k);
                 Some(ParamUse {
@@ -586,7 +671,7 @@ impl LineTrace {
     }
     /// The steps, in recording order.
     pub fn steps(&self) -> impl Iterator<Item = (Label, TraceValue)> + '_ {
-        self.entries.iter().filter_map(|e| match *e {
+        self.entries.0.iter().filter_map(|e| match *e {
             Slot::Step(k, v) => Some((self.label_of(k), self.value_of(v))),
             _ => None,
         })
@@ -693,7 +778,7 @@ impl Serialize for Group<'_> {
         let t = self.trace;
         if self.which == PARAMS {
             let mut q = s.serialize_seq(None)?;
-            for e in &t.entries {
+            for e in &t.entries.0 {
                 if let Slot::Param(k, v) = *e {
                     q.serialize_element(&ParamOut(t, k, v))?;
                 }
@@ -701,7 +786,7 @@ impl Serialize for Group<'_> {
             return q.end();
         }
         let mut m = s.serialize_map(None)?;
-        for e in &t.entries {
+        for e in &t.entries.0 {
             match *e {
                 Slot::Input(k, v) if self.which == INPUTS => {
                     m.serialize_entry(&KeyOut(t, k), &ValOut(t, v))?
@@ -719,7 +804,7 @@ impl Serialize for Group<'_> {
 impl Serialize for LineTrace {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut present = [false; 3];
-        for e in &self.entries {
+        for e in &self.entries.0 {
             present[usize::from(group_of(e))] = true;
         }
         let n = 2
@@ -769,6 +854,7 @@ impl<'de> Deserialize<'de> for LineTrace {
         t.rule_pack = r.rule_pack;
         t.rounding = r.rounding;
         t.entries
+            .0
             .reserve_exact(r.inputs.0.len() + r.params.len() + r.steps.0.len());
         for (k, v) in r.inputs.0 {
             t.input(k, v);
@@ -817,6 +903,47 @@ mod tests {
             serde_json::to_string(&Label::Dated("workweek:", d)).unwrap(),
             "\"workweek:2025-03-03\""
         );
+    }
+
+    #[test]
+    fn long_entry_lists_are_recycled_empty() {
+        let build = |n: usize, base: i64| {
+            let mut t = LineTrace::new("tax:US_FIT", "test.rule");
+            t.reserve(0, 0, n);
+            for i in 0..n {
+                t.step("x", Decimal::new(base + i as i64, 2));
+            }
+            t
+        };
+        // A long trace's list goes back to the pool when dropped; the next long trace of the same
+        // class gets it back empty, with room for at least what it reserved.
+        let first = build(20, 0);
+        let cap = first.entries.0.capacity();
+        assert!(cap >= 20);
+        drop(first);
+        let second = build(14, 1000);
+        assert!(second.entries.0.capacity() >= 14);
+        assert_eq!(second.steps().count(), 14);
+        assert_eq!(
+            second.step_value("x"),
+            Some(TraceValue::Num(Decimal::new(1000, 2)))
+        );
+        // The same JSON as a trace whose list never went through the pool.
+        let mut plain = LineTrace::new("tax:US_FIT", "test.rule");
+        for i in 0..14 {
+            plain.step("x", Decimal::new(1000 + i, 2));
+        }
+        assert_eq!(
+            serde_json::to_string(&second).unwrap(),
+            serde_json::to_string(&plain).unwrap()
+        );
+        // A clone owns its own list.
+        let c = second.clone();
+        drop(second);
+        assert_eq!(c.steps().count(), 14);
+        // Lists longer than every class are not pooled, and still work.
+        let big = build(100, 0);
+        assert_eq!(big.steps().count(), 100);
     }
 
     #[test]
