@@ -404,30 +404,28 @@ pub struct LineTrace {
     pub rounding: Option<Rounding>,
 }
 
-/// Entry lists at least this long (`POOL_MIN` × 88 bytes is above glibc's 1,032-byte per-thread
-/// cache, so such a block takes the allocator's slow path both ways) are recycled through a small
-/// per-thread pool: one list of 16, 32 or 64 entries per class, at most `POOL_DEPTH` per class.
-const POOL_MIN: usize = 12;
-const POOL_DEPTH: usize = 8;
-/// Capacities of the pool classes.
-const POOL_CLASSES: [usize; 3] = [16, 32, 64];
+/// Entry lists are recycled through a small per-thread pool, by capacity class: 8 entries (a
+/// short trace), 16, 32 or 64 (long traces: above glibc's 1,032-byte per-thread cache, such a
+/// block takes the allocator's slow path both ways). At most `POOL_DEPTH[c]` lists are kept per
+/// class; a paycheck makes about 15 short and 5 long traces.
+const POOL_CLASSES: [usize; 4] = [8, 16, 32, 64];
+const POOL_DEPTH: [usize; 4] = [32, 8, 8, 8];
 
 thread_local! {
-    /// Freed long entry lists (empty, capacity kept), by class.
-    static POOL: std::cell::RefCell<[Vec<Vec<Slot>>; 3]> =
-        const { std::cell::RefCell::new([Vec::new(), Vec::new(), Vec::new()]) };
+    /// Freed entry lists (empty, capacity kept), by class.
+    static POOL: std::cell::RefCell<[Vec<Vec<Slot>>; 4]> =
+        const { std::cell::RefCell::new([Vec::new(), Vec::new(), Vec::new(), Vec::new()]) };
 }
 
-/// A trace's entry list. A paycheck builds about five long traces (the workweeks, federal and
-/// state income tax, a deduction): their lists are taken from the per-thread pool and given
-/// back when the trace is dropped, instead of a slow-path `malloc` / `free` pair each (the
+/// A trace's entry list, taken from the per-thread pool and given back when the trace is dropped
+/// (a paycheck's ≈ 20 lists then cost no `malloc` / `free` pair each once the pool is warm; the
 /// serialized trace does not depend on a list's capacity).
 #[derive(Debug)]
 struct Entries(Vec<Slot>);
 
 impl Entries {
-    /// An empty list with room for `n` (≥ `POOL_MIN`) entries: pooled when one is free, else a
-    /// new one of the class's capacity. `None` when `n` is above every class.
+    /// An empty list with room for `n` entries: pooled when one is free, else a new one of the
+    /// class's capacity. `None` when `n` is above every class.
     #[inline]
     fn take(n: usize) -> Option<Vec<Slot>> {
         let class = POOL_CLASSES.iter().position(|&c| n <= c)?;
@@ -449,7 +447,7 @@ impl Drop for Entries {
 }
 
 impl Entries {
-    /// Put a long list back into the pool (freed instead when its class is full, when it is far
+    /// Put a list back into the pool (freed instead when its class is full, when it is far
     /// larger than every class, or during thread teardown).
     #[inline(never)]
     fn give_back(&mut self) {
@@ -465,7 +463,7 @@ impl Entries {
         v.clear();
         let _ = POOL.try_with(|p| {
             if let Ok(mut p) = p.try_borrow_mut()
-                && p[class].len() < POOL_DEPTH
+                && p[class].len() < POOL_DEPTH[class]
             {
                 p[class].push(v);
             }
@@ -501,7 +499,7 @@ impl LineTrace {
     pub fn reserve(&mut self, inputs: usize, params: usize, steps: usize) -> &mut Self {
         let n = inputs + params + steps;
         if self.entries.0.capacity() == 0
-            && n >= POOL_MIN
+            && n > 0
             && let Some(v) = Entries::take(n)
         {
             self.entries.0 = v;
@@ -517,9 +515,17 @@ impl LineTrace {
     #[inline(always)]
     fn push(&mut self, e: Slot) {
         if self.entries.0.capacity() == 0 {
-            self.entries.0.reserve_exact(FIRST_RESERVE);
+            self.first_list();
         }
         self.entries.0.push(e);
+    }
+    /// The list for a trace's first entry recorded without `reserve`.
+    #[inline(never)]
+    fn first_list(&mut self) {
+        match Entries::take(FIRST_RESERVE) {
+            Some(v) => self.entries.0 = v,
+            None => self.entries.0.reserve_exact(FIRST_RESERVE),
+        }
     }
     #[cold]
     #[inline(never)]
