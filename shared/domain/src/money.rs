@@ -13,26 +13,25 @@ use std::str::FromStr;
 /// scale as the library's rounding and `rescale(2)`); anything else goes to the library.
 #[inline]
 pub fn cents(d: Decimal) -> Decimal {
-    if !d.is_sign_negative() {
-        let m = d.mantissa().unsigned_abs();
-        let s = d.scale();
+    let (f, x, h) = raw(d);
+    if f & SIGN_BIT == 0 {
+        let s = scale_of(f);
         if s <= 2 {
-            if let Ok(m) = u64::try_from(m) {
-                let m = u128::from(m) * u128::from(POW10_U64[(2 - s) as usize]);
+            if h == 0 {
+                let m = u128::from(x) * u128::from(POW10_U64[(2 - s) as usize]);
                 return Decimal::from_parts(m as u32, (m >> 32) as u32, (m >> 64) as u32, false, 2);
             }
+        } else if h == 0 && s - 2 < 20 {
+            // The common case without a 128-bit division. Half away from zero: up when the
+            // remainder is at least half the unit (r ≥ p − r, i.e. 2r ≥ p without overflow).
+            let p = POW10_U64[(s - 2) as usize];
+            let (q, r) = (x / p, x % p);
+            return from_u64(q + u64::from(r >= p - r), 2);
         } else {
             // 10^(s-2) ≤ 10^26 and the mantissa < 2^96: exact in 128 bits.
+            let m = (u128::from(h) << 64) | u128::from(x);
             let p = POW10_U128[(s - 2) as usize];
-            let (q, r) = match u64::try_from(m) {
-                // The common case without a 128-bit division.
-                Ok(m64) if p <= u128::from(u64::MAX) => {
-                    let p64 = p as u64;
-                    (u128::from(m64 / p64), u128::from(m64 % p64))
-                }
-                _ => (m / p, m % p),
-            };
-            // Half away from zero: up when the remainder is at least half the unit.
+            let (q, r) = (m / p, m % p);
             let q = q + u128::from(r * 2 >= p);
             return Decimal::from_parts(q as u32, (q >> 32) as u32, (q >> 64) as u32, false, 2);
         }
@@ -57,23 +56,23 @@ const POW10_U128: [u128; 29] = {
 /// mantissa fits 64 bits.
 #[inline]
 pub fn normalize(d: Decimal) -> Decimal {
-    if d.is_zero() {
+    let (f, x, h) = raw(d);
+    if x == 0 && h == 0 {
         return Decimal::ZERO;
     }
-    let mut s = d.scale();
+    let mut s = scale_of(f);
     if s == 0 {
         return d;
     }
-    match u64::try_from(d.mantissa().unsigned_abs()) {
-        Ok(mut m) => {
-            while s > 0 && m % 10 == 0 {
-                m /= 10;
-                s -= 1;
-            }
-            Decimal::from_parts(m as u32, (m >> 32) as u32, 0, d.is_sign_negative(), s)
-        }
-        Err(_) => d.normalize(),
+    if h != 0 {
+        return d.normalize();
     }
+    let mut m = x;
+    while s > 0 && m % 10 == 0 {
+        m /= 10;
+        s -= 1;
+    }
+    Decimal::from_parts(m as u32, (m >> 32) as u32, 0, f & SIGN_BIT != 0, s)
 }
 
 /// `a.max(b)` (`Decimal::max`: `b` when `a < b`, otherwise `a`), with the inline comparison.
@@ -99,13 +98,42 @@ pub fn min(a: Decimal, b: Decimal) -> Decimal {
 /// `d < 0` (a negative zero is not below zero), without a call.
 #[inline(always)]
 pub fn is_negative(d: Decimal) -> bool {
-    d.is_sign_negative() && !d.is_zero()
+    let (f, x, h) = raw(d);
+    f & SIGN_BIT != 0 && (x | u64::from(h)) != 0
 }
 
 /// `d > 0`, without a call.
 #[inline(always)]
 pub fn is_positive(d: Decimal) -> bool {
-    !d.is_sign_negative() && !d.is_zero()
+    let (f, x, h) = raw(d);
+    f & SIGN_BIT == 0 && (x | u64::from(h)) != 0
+}
+
+/// A decimal's raw parts: the flags word (sign bit 31, scale in bits 16–23), the low 64 bits
+/// of the mantissa, and its high 32 bits. (`serialize` is the library's own byte layout; this
+/// compiles to three plain loads.)
+#[inline(always)]
+fn raw(d: Decimal) -> (u32, u64, u32) {
+    let b = d.serialize();
+    let f = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+    let lo = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
+    let mid = u32::from_le_bytes([b[8], b[9], b[10], b[11]]);
+    let hi = u32::from_le_bytes([b[12], b[13], b[14], b[15]]);
+    (f, (u64::from(mid) << 32) | u64::from(lo), hi)
+}
+
+const SIGN_BIT: u32 = 0x8000_0000;
+
+/// The scale in a flags word.
+#[inline(always)]
+fn scale_of(flags: u32) -> u32 {
+    (flags >> 16) & 0xFF
+}
+
+/// A non-negative decimal from a 64-bit mantissa and a scale (≤ 28).
+#[inline(always)]
+fn from_u64(m: u64, scale: u32) -> Decimal {
+    Decimal::from_parts(m as u32, (m >> 32) as u32, 0, false, scale)
 }
 
 /// `a * b` with exactly the value and scale `Decimal`'s `*` gives, computed inline when both
@@ -113,20 +141,14 @@ pub fn is_positive(d: Decimal) -> bool {
 /// `Decimal::ZERO`, as the library does); anything else goes to `*`.
 #[inline(always)]
 pub fn mul(a: Decimal, b: Decimal) -> Decimal {
-    if a.is_zero() || b.is_zero() {
+    let ((fa, xa, ha), (fb, xb, hb)) = (raw(a), raw(b));
+    if (xa == 0 && ha == 0) || (xb == 0 && hb == 0) {
         return Decimal::ZERO;
     }
-    let (ma, mb) = (a.mantissa().unsigned_abs(), b.mantissa().unsigned_abs());
-    let s = a.scale() + b.scale();
-    if ma <= u128::from(u32::MAX) && mb <= u128::from(u32::MAX) && s <= Decimal::MAX_SCALE {
-        let m = ma * mb;
-        return Decimal::from_parts(
-            m as u32,
-            (m >> 32) as u32,
-            0,
-            a.is_sign_negative() != b.is_sign_negative(),
-            s,
-        );
+    let s = scale_of(fa) + scale_of(fb);
+    if (ha | hb) == 0 && xa <= u64::from(u32::MAX) && xb <= u64::from(u32::MAX) && s <= 28 {
+        let m = xa * xb;
+        return Decimal::from_parts(m as u32, (m >> 32) as u32, 0, (fa ^ fb) & SIGN_BIT != 0, s);
     }
     a * b
 }
@@ -144,11 +166,44 @@ const POW10_U64: [u64; 20] = {
 
 /// `a + b` with exactly the value and scale `Decimal`'s `+` gives (a zero operand returns the
 /// other operand unchanged; otherwise the sum at the larger scale), computed inline on the
-/// integer mantissas when both are positive and fit 64 bits; anything else goes to `+`.
-/// (`Decimal`'s `+` is an out-of-line call through its general path; the hours and earnings loops
-/// add ~170 small positive values per paycheck.)
+/// integer mantissas when both are non-negative and the sum fits 64 bits; anything else goes
+/// to `add_wide`. (`Decimal`'s `+` is an out-of-line call through its general path; the hours
+/// and earnings loops add ~170 small positive values per paycheck.)
 #[inline(always)]
 pub fn add(a: Decimal, b: Decimal) -> Decimal {
+    let ((fa, xa, ha), (fb, xb, hb)) = (raw(a), raw(b));
+    if (fa | fb) & SIGN_BIT == 0 && (ha | hb) == 0 {
+        if xa == 0 {
+            return b;
+        }
+        if xb == 0 {
+            return a;
+        }
+        let (sa, sb) = (scale_of(fa), scale_of(fb));
+        let sum = if sa == sb {
+            xa.checked_add(xb)
+        } else if sa > sb {
+            POW10_U64
+                .get((sa - sb) as usize)
+                .and_then(|p| xb.checked_mul(*p))
+                .and_then(|y| xa.checked_add(y))
+        } else {
+            POW10_U64
+                .get((sb - sa) as usize)
+                .and_then(|p| xa.checked_mul(*p))
+                .and_then(|x| x.checked_add(xb))
+        };
+        if let Some(m) = sum {
+            return from_u64(m, sa.max(sb));
+        }
+    }
+    add_wide(a, b)
+}
+
+/// `add` beyond 64 bits or with a negative operand: on 128-bit mantissas when both are
+/// non-negative and fit 64 bits, else `Decimal`'s `+`.
+#[inline(never)]
+fn add_wide(a: Decimal, b: Decimal) -> Decimal {
     if a.is_zero() {
         return b;
     }
@@ -181,17 +236,17 @@ pub fn add(a: Decimal, b: Decimal) -> Decimal {
 /// (exact: the smaller-scale mantissa is scaled up in 128 bits); anything else goes to `cmp`.
 #[inline(always)]
 pub fn cmp(a: Decimal, b: Decimal) -> std::cmp::Ordering {
-    if !a.is_sign_negative() && !b.is_sign_negative() {
-        let (ma, mb) = (a.mantissa() as u128, b.mantissa() as u128);
-        if ma <= u128::from(u64::MAX) && mb <= u128::from(u64::MAX) {
-            let (sa, sb) = (a.scale(), b.scale());
-            if sa == sb {
-                return ma.cmp(&mb);
-            } else if sa > sb && sa - sb < 20 {
-                return ma.cmp(&(mb * u128::from(POW10_U64[(sa - sb) as usize])));
-            } else if sb > sa && sb - sa < 20 {
-                return (ma * u128::from(POW10_U64[(sb - sa) as usize])).cmp(&mb);
-            }
+    let ((fa, xa, ha), (fb, xb, hb)) = (raw(a), raw(b));
+    if (fa | fb) & SIGN_BIT == 0 && (ha | hb) == 0 {
+        let (sa, sb) = (scale_of(fa), scale_of(fb));
+        if sa == sb {
+            return xa.cmp(&xb);
+        } else if sa > sb && sa - sb < 20 {
+            return u128::from(xa)
+                .cmp(&(u128::from(xb) * u128::from(POW10_U64[(sa - sb) as usize])));
+        } else if sb > sa && sb - sa < 20 {
+            return (u128::from(xa) * u128::from(POW10_U64[(sb - sa) as usize]))
+                .cmp(&u128::from(xb));
         }
     }
     a.cmp(&b)
@@ -441,6 +496,41 @@ mod tests {
                 };
                 assert_eq!(show(mul(a, b)), show(want), "{a} * {b}");
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The inline paths against the library on random values: mantissas of 1–96 bits
+        /// (around the 32- and 64-bit limits too), scales 0–28, both signs, zeros.
+        #[test]
+        fn inline_ops_match_the_library_on_random_values(
+            ma in 0u128..(1u128 << 96), sa in 0u32..=28, na: bool, ka in 0u32..4,
+            mb in 0u128..(1u128 << 96), sb in 0u32..=28, nb: bool, kb in 0u32..4,
+        ) {
+            // Narrow the mantissa to 0, 32, 64 or 96 bits (small values are the common case).
+            let narrow = |m: u128, k: u32| match k {
+                0 => m % 1_000_000,
+                1 => m & u128::from(u32::MAX),
+                2 => m & u128::from(u64::MAX),
+                _ => m,
+            };
+            let (ma, mb) = (narrow(ma, ka), narrow(mb, kb));
+            let a = Decimal::from_parts(ma as u32, (ma >> 32) as u32, (ma >> 64) as u32, na, sa);
+            let b = Decimal::from_parts(mb as u32, (mb >> 32) as u32, (mb >> 64) as u32, nb, sb);
+            let show = |d: Decimal| format!("{d} {} {}", d.scale(), d.is_sign_negative());
+            if let Some(want) = a.checked_add(b) {
+                proptest::prop_assert_eq!(show(add(a, b)), show(want));
+            }
+            if let Some(want) = a.checked_mul(b) {
+                proptest::prop_assert_eq!(show(mul(a, b)), show(want));
+            }
+            proptest::prop_assert_eq!(cmp(a, b), a.cmp(&b));
+            let mut want = a.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+            want.rescale(2);
+            proptest::prop_assert_eq!(show(cents(a)), show(want));
+            proptest::prop_assert_eq!(show(normalize(a)), show(a.normalize()));
+            proptest::prop_assert_eq!(is_negative(a), a < Decimal::ZERO);
+            proptest::prop_assert_eq!(is_positive(a), a > Decimal::ZERO);
         }
     }
 
