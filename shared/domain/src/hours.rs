@@ -170,13 +170,16 @@ pub fn validate_and_order(req: &PaycheckRequest) -> Result<Vec<usize>, CalcError
                 format!("{} is outside the pay period {start} to {end}", e.date),
             ));
         }
-        for (name, v) in [("cash_tips", e.cash_tips), ("charged_tips", e.charged_tips)] {
-            if v.is_some_and(is_negative) {
-                return Err(CalcError::invalid(
-                    format!("time_entries[{i}].{name}"),
-                    "must not be negative",
-                ));
-            }
+        if e.cash_tips.is_some_and(is_negative) || e.charged_tips.is_some_and(is_negative) {
+            let name = if e.cash_tips.is_some_and(is_negative) {
+                "cash_tips"
+            } else {
+                "charged_tips"
+            };
+            return Err(CalcError::invalid(
+                format!("time_entries[{i}].{name}"),
+                "must not be negative",
+            ));
         }
         // The field name is only formatted for an error.
         if job_too_long(e.job.as_deref()) {
@@ -548,9 +551,22 @@ mod fast {
         );
         let mut hours = [ZERO; MAX];
         let mut dates = [NaiveDate::MIN; MAX];
+        // The workweek of each entry (in date order, an entry on the same date as the previous
+        // one is in the same week).
+        let mut wstart = [NaiveDate::MIN; MAX];
         for (i, e) in entries.iter().enumerate() {
             hours[i] = H::from_dec(e.hours)?;
             dates[i] = e.date;
+        }
+        let mut prev: Option<(NaiveDate, NaiveDate)> = None;
+        for &i in order {
+            let d = dates[i];
+            let w = match prev {
+                Some((pd, pw)) if pd == d => pw,
+                _ => workweek_start(d, week_start_day),
+            };
+            wstart[i] = w;
+            prev = Some((d, w));
         }
         let mut sp = [Split::default(); MAX];
         let mut entry_week = vec![0usize; n];
@@ -559,15 +575,18 @@ mod fast {
 
         let mut pos = 0;
         while pos < n {
-            let start = workweek_start(dates[order[pos]], week_start_day);
+            let start = wstart[order[pos]];
             let mut end = pos;
             let mut wh = ZERO;
-            while end < n && workweek_start(dates[order[end]], week_start_day) == start {
+            while end < n && wstart[order[end]] == start {
                 wh = H::add(wh, hours[order[end]]);
                 entry_week[order[end]] = weeks.len();
                 end += 1;
             }
             let idx = &order[pos..end];
+            let seventh = !exempt
+                && rules == OvertimeRules::California
+                && worked_all_seven(&dates, &hours, idx);
             if exempt {
                 for &i in idx {
                     sp[i].regular = hours[i];
@@ -588,7 +607,6 @@ mod fast {
                         }
                     }
                     OvertimeRules::California => {
-                        let seventh = worked_all_seven(&dates, &hours, idx);
                         let last_date = idx.last().map(|&i| dates[i]);
                         let mut day: Option<NaiveDate> = None;
                         let mut cum = ZERO;
@@ -625,9 +643,6 @@ mod fast {
                 }
             }
             // Per-day summary and week totals.
-            let seventh = !exempt
-                && rules == OvertimeRules::California
-                && worked_all_seven(&dates, &hours, idx);
             let mut w = Workweek {
                 start,
                 hours: wh.dec(),
