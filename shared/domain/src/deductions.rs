@@ -241,7 +241,7 @@ impl Taker<'_> {
                 t.step("not_taken_reason", r);
             }
         }
-        if t.rounding.is_none() {
+        if !t.is_rounded() {
             t.round(taken);
         }
 
@@ -498,7 +498,7 @@ mod tests {
         let o = pre_tax(&r, fed(&r), dec!(1234.57), dec!(1234.57)).unwrap();
         // 6.5% × 1,234.57 = 80.24705 → 80.25
         assert_eq!(o.lines[0].amount.to_string(), "80.25");
-        let rd = o.traces[0].rounding.as_ref().unwrap();
+        let rd = o.traces[0].rounding().unwrap();
         assert_eq!(rd.exact, dec!(80.24705));
         assert_eq!(rd.rounded, dec!(80.25));
     }

@@ -1391,7 +1391,7 @@ mod tests {
         assert_eq!(amount(&o, EarningType::Overtime), dec!(64.97));
         assert_eq!(gross(&o), dec!(651.66));
         let t = trace(&o, "earning:overtime");
-        assert_eq!(t.rounding.as_ref().unwrap().exact, dec!(64.96875));
+        assert_eq!(t.rounding().unwrap().exact, dec!(64.96875));
     }
 
     #[test]

@@ -335,6 +335,16 @@ pub struct Rounding {
     pub mode: Str,
 }
 
+/// A rounding as serialized (the same JSON as `Rounding`).
+#[derive(Serialize)]
+struct RoundingOut<'a> {
+    #[serde(serialize_with = "crate::money::ser_money")]
+    exact: Decimal,
+    #[serde(serialize_with = "crate::money::ser_money")]
+    rounded: Decimal,
+    mode: &'a str,
+}
+
 /// A label inside a trace entry. An owned label is kept in the trace's `owned` list, so entries
 /// own no heap memory and a trace's entry list is freed without per-entry drop glue.
 #[derive(Debug, Clone, Copy)]
@@ -367,7 +377,20 @@ enum Slot {
     Input(Key, Val),
     Param(ParamKey, Val),
     Step(Key, Val),
+    /// The rounding (exact, rounded, mode): kept in the list rather than in a field of its own,
+    /// so a `LineTrace` is 120 bytes and moves without a `memcpy` call. The last one counts.
+    Round(Decimal, Decimal, ModeKey),
 }
+
+/// A rounding mode's text (static, or kept aside: a trace read back).
+#[derive(Debug, Clone, Copy)]
+enum ModeKey {
+    Static(&'static str),
+    Owned(u32),
+}
+
+/// The rounding mode of every line this engine computes.
+const HALF_AWAY_TO_CENTS: &str = "half_away_from_zero_to_cents";
 
 /// A parameter's name and source (both static, or both kept aside: a trace read back).
 #[derive(Debug, Clone, Copy)]
@@ -401,7 +424,6 @@ pub struct LineTrace {
     entries: Entries,
     /// Owned texts of the entries (usually none).
     owned: Vec<Owned>,
-    pub rounding: Option<Rounding>,
 }
 
 /// Entry lists are recycled through a small per-thread pool, by capacity class: 8 entries (a
@@ -489,7 +511,6 @@ impl LineTrace {
             rule_pack: None,
             entries: Entries(Vec::new()),
             owned: Vec::new(),
-            rounding: None,
         }
     }
     /// Reserve room for `inputs`, `params` and `steps` entries up front (a trace known to be
@@ -497,7 +518,8 @@ impl LineTrace {
     /// pool of freed long lists, see `Entries`).
     #[inline]
     pub fn reserve(&mut self, inputs: usize, params: usize, steps: usize) -> &mut Self {
-        let n = inputs + params + steps;
+        // One more for the rounding.
+        let n = inputs + params + steps + 1;
         if self.entries.0.capacity() == 0
             && n > 0
             && let Some(v) = Entries::take(n)
@@ -607,12 +629,30 @@ impl LineTrace {
     #[inline(always)]
     pub fn round(&mut self, exact: Decimal) -> Decimal {
         let rounded = crate::money::cents(exact);
-        self.rounding = Some(Rounding {
-            exact: crate::money::normalize(exact),
+        self.push(Slot::Round(
+            crate::money::normalize(exact),
             rounded,
-            mode: Cow::Borrowed("half_away_from_zero_to_cents"),
-        });
+            ModeKey::Static(HALF_AWAY_TO_CENTS),
+        ));
         rounded
+    }
+    /// How the line's exact value became its cents, if it was rounded.
+    pub fn rounding(&self) -> Option<Rounding> {
+        self.entries.0.iter().rev().find_map(|e| match *e {
+            Slot::Round(exact, rounded, mode) => Some(Rounding {
+                exact,
+                rounded,
+                mode: match mode {
+                    ModeKey::Static(m) => Cow::Borrowed(m),
+                    ModeKey::Owned(i) => Cow::Owned(self.text(i).to_owned()),
+                },
+            }),
+            _ => None,
+        })
+    }
+    /// Whether the line was rounded (`rounding().is_some()` without building it).
+    pub fn is_rounded(&self) -> bool {
+        self.entries.0.iter().any(|e| matches!(e, Slot::Round(..)))
     }
     /// The owned text at `i` (empty if `i` is not a text).
     fn text(&self, i: u32) -> &str {
@@ -700,7 +740,7 @@ impl PartialEq for LineTrace {
         self.line == o.line
             && self.rule == o.rule
             && self.rule_pack == o.rule_pack
-            && self.rounding == o.rounding
+            && self.rounding() == o.rounding()
             && self.inputs().eq(o.inputs())
             && self.params().eq(o.params())
             && self.steps().eq(o.steps())
@@ -770,11 +810,14 @@ const INPUTS: u8 = 0;
 const PARAMS: u8 = 1;
 const STEPS: u8 = 2;
 
+const ROUND: u8 = 3;
+
 fn group_of(e: &Slot) -> u8 {
     match e {
         Slot::Input(..) => INPUTS,
         Slot::Param(..) => PARAMS,
         Slot::Step(..) => STEPS,
+        Slot::Round(..) => ROUND,
     }
 }
 
@@ -809,14 +852,16 @@ impl Serialize for Group<'_> {
 
 impl Serialize for LineTrace {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut present = [false; 3];
+        // Which groups are present, and the rounding (the last one recorded).
+        let mut present = [false; 4];
+        let mut rounding = None;
         for e in &self.entries.0 {
             present[usize::from(group_of(e))] = true;
+            if let Slot::Round(exact, rounded, mode) = *e {
+                rounding = Some((exact, rounded, mode));
+            }
         }
-        let n = 2
-            + usize::from(self.rule_pack.is_some())
-            + present.iter().filter(|p| **p).count()
-            + usize::from(self.rounding.is_some());
+        let n = 2 + usize::from(self.rule_pack.is_some()) + present.iter().filter(|p| **p).count();
         let mut m = s.serialize_map(Some(n))?;
         m.serialize_entry("line", &self.line)?;
         m.serialize_entry("rule", &self.rule)?;
@@ -828,8 +873,19 @@ impl Serialize for LineTrace {
                 m.serialize_entry(name, &Group { trace: self, which })?;
             }
         }
-        if let Some(r) = &self.rounding {
-            m.serialize_entry("rounding", r)?;
+        if let Some((exact, rounded, mode)) = rounding {
+            let mode = match mode {
+                ModeKey::Static(m) => m,
+                ModeKey::Owned(i) => self.text(i),
+            };
+            m.serialize_entry(
+                "rounding",
+                &RoundingOut {
+                    exact,
+                    rounded,
+                    mode,
+                },
+            )?;
         }
         m.end()
     }
@@ -858,10 +914,9 @@ impl<'de> Deserialize<'de> for LineTrace {
         let mut t = LineTrace::new(r.line, "");
         t.rule = r.rule;
         t.rule_pack = r.rule_pack;
-        t.rounding = r.rounding;
-        t.entries
-            .0
-            .reserve_exact(r.inputs.0.len() + r.params.len() + r.steps.0.len());
+        t.entries.0.reserve_exact(
+            r.inputs.0.len() + r.params.len() + r.steps.0.len() + usize::from(r.rounding.is_some()),
+        );
         for (k, v) in r.inputs.0 {
             t.input(k, v);
         }
@@ -872,6 +927,14 @@ impl<'de> Deserialize<'de> for LineTrace {
         }
         for (k, v) in r.steps.0 {
             t.step(k, v);
+        }
+        if let Some(r) = r.rounding {
+            let mode = match r.mode {
+                Cow::Borrowed(m) => ModeKey::Static(m),
+                Cow::Owned(m) if m == HALF_AWAY_TO_CENTS => ModeKey::Static(HALF_AWAY_TO_CENTS),
+                Cow::Owned(m) => ModeKey::Owned(t.keep(Owned::Text(m))),
+            };
+            t.push(Slot::Round(r.exact, r.rounded, mode));
         }
         Ok(t)
     }
@@ -897,6 +960,8 @@ mod tests {
         assert!(std::mem::size_of::<Label>() <= 24);
         assert!(std::mem::size_of::<TraceValue>() <= 56);
         assert!(std::mem::size_of::<Slot>() <= 88);
+        // At most 128 bytes: a trace moves with inline copies, not a `memcpy` call.
+        assert!(std::mem::size_of::<LineTrace>() <= 128);
         assert_eq!(
             Label::Dated("hours:workweek:", d).to_string(),
             "hours:workweek:2025-03-03"

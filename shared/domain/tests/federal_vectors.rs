@@ -217,7 +217,7 @@ fn pub15t_percentage_method_vectors() {
         )
         .unwrap();
         assert_eq!(line.code, "US_FIT");
-        assert!(trace.rounding.is_some(), "{id}: trace records rounding");
+        assert!(trace.rounding().is_some(), "{id}: trace records rounding");
         if line.amount != d(expected) || line.amount.to_string() != *expected {
             failures.push(format!("{id}: got {} want {expected}", line.amount));
         }
@@ -239,7 +239,7 @@ fn f28_is_an_exact_half_cent_rounded_away_from_zero() {
         },
     )
     .unwrap();
-    let r = trace.rounding.unwrap();
+    let r = trace.rounding().unwrap();
     assert_eq!(r.exact, dec!(430.125));
     assert_eq!(line.amount, dec!(430.13));
 }

@@ -910,7 +910,7 @@ mod tests {
             Some(pack("IL", 2025).header.id.as_str())
         );
         assert!(t.params().any(|p| p.name == "rate"));
-        let r = t.rounding.as_ref().unwrap();
+        let r = t.rounding().unwrap();
         assert_eq!(r.rounded, dec!(93.57));
     }
 }
