@@ -6,7 +6,7 @@ use crate::earnings::{self, EarningsContext};
 use crate::error::CalcError;
 use crate::federal::{self, FicaInput, FitInput, TaxOut};
 use crate::garnish::{self, GarnishContext};
-use crate::money::{add, max, zero};
+use crate::money::{add, max, sub, zero};
 use crate::request::{DeductionType, EarningType, PaycheckRequest, StateCode, Ytd};
 use crate::response::{DeductionLine, PaycheckResult, Payer, TaxLine};
 use crate::rules;
@@ -173,18 +173,18 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         }
     }
     // Cash this check actually pays out (cash tips are already in the employee's hands).
-    let cash = gross - cash_tips;
+    let cash = sub(gross, cash_tips);
 
     // 3. Pre-tax deductions and the taxable bases.
     // Their traces go straight after the earnings traces in the result's list.
     let mut traces: Vec<LineTrace> = earn.traces;
     let pre: PreTaxOutcome = deductions::pre_tax_into(req, fed, wages, cash, &mut traces)?;
     let pretax_total = pre.total();
-    let fit_wages = max(wages - pretax_total, z);
-    let regular_part = wages - supplemental;
-    let fit_regular = max(regular_part - pretax_total, z);
-    let fit_supplemental = fit_wages - fit_regular;
-    let fica_wages = max(wages - pre.section_125 - pre.hsa, z);
+    let fit_wages = max(sub(wages, pretax_total), z);
+    let regular_part = sub(wages, supplemental);
+    let fit_regular = max(sub(regular_part, pretax_total), z);
+    let fit_supplemental = sub(fit_wages, fit_regular);
+    let fica_wages = max(sub(sub(wages, pre.section_125), pre.hsa), z);
 
     // 4. Taxes. Employee lines and traces go straight into the result's lists (traces after the
     // earnings, pre-tax deduction and cash-tips traces); employer lines follow them at the end.
@@ -288,7 +288,7 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
             },
         )?;
     }
-    collect_employee_taxes(&mut taxes, &mut traces[ee_first..], cash - pretax_total);
+    collect_employee_taxes(&mut taxes, &mut traces[ee_first..], sub(cash, pretax_total));
     // Only employee lines in `taxes` so far.
     let ee_tax_total = taxes.iter().fold(Decimal::ZERO, |s, l| add(s, l.amount));
 
@@ -304,9 +304,9 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     }
 
     // 5. Garnishments (priority over voluntary deductions), then post-tax deductions.
-    let after_taxes = cash - pretax_total - ee_tax_total;
-    let nontip_wages = wages - tips;
-    let disposable = max(nontip_wages - ee_tax_total, z);
+    let after_taxes = sub(sub(cash, pretax_total), ee_tax_total);
+    let nontip_wages = sub(wages, tips);
+    let disposable = max(sub(nontip_wages, ee_tax_total), z);
     let (garnishments, g_traces) = garnish::compute(&GarnishContext {
         orders: &req.garnishments,
         federal: fed,
@@ -318,16 +318,16 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         .iter()
         .fold(Decimal::ZERO, |s, g| add(s, g.amount));
     let (post_lines, post_traces) =
-        deductions::post_tax(req, fed, wages, max(after_taxes - garn_total, z))?;
+        deductions::post_tax(req, fed, wages, max(sub(after_taxes, garn_total), z))?;
     deduction_lines.extend(post_lines);
 
     // 6. Net pay, employer cost, YTD.
     let ded_total = deduction_lines
         .iter()
         .fold(Decimal::ZERO, |s, d| add(s, d.amount));
-    let net = gross - ee_tax_total - ded_total - garn_total;
+    let net = sub(sub(sub(gross, ee_tax_total), ded_total), garn_total);
     let er_tax_total = er_lines.iter().fold(Decimal::ZERO, |s, l| add(s, l.amount));
-    let employer_cost = cash + er_tax_total;
+    let employer_cost = add(cash, er_tax_total);
 
     let deferrals = deduction_lines
         .iter()
@@ -339,15 +339,15 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         .fold(Decimal::ZERO, |s, l| add(s, l.taxable_wages));
     let y = &req.ytd;
     let ytd_after = Ytd {
-        gross: y.gross + gross,
-        fit_wages: y.fit_wages + crate::money::cents(fit_wages),
-        social_security_wages: y.social_security_wages + fica_wages,
-        medicare_wages: y.medicare_wages + fica_wages,
-        futa_wages: y.futa_wages + fica_wages,
-        sui_wages: y.sui_wages + fica_wages,
-        sdi_wages: y.sdi_wages + sdi_wages,
-        supplemental: y.supplemental + supplemental,
-        k401: y.k401 + deferrals,
+        gross: add(y.gross, gross),
+        fit_wages: add(y.fit_wages, crate::money::cents(fit_wages)),
+        social_security_wages: add(y.social_security_wages, fica_wages),
+        medicare_wages: add(y.medicare_wages, fica_wages),
+        futa_wages: add(y.futa_wages, fica_wages),
+        sui_wages: add(y.sui_wages, fica_wages),
+        sdi_wages: add(y.sdi_wages, sdi_wages),
+        supplemental: add(y.supplemental, supplemental),
+        k401: add(y.k401, deferrals),
     };
 
     // Employer lines after the employee lines, then the garnishment and post-tax traces.
@@ -407,7 +407,7 @@ pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
     for g in &r.garnishments {
         garn = add(garn, g.amount);
     }
-    if r.net_pay != r.gross_pay - ee - ded - garn {
+    if r.net_pay != sub(sub(sub(r.gross_pay, ee), ded), garn) {
         return fail(format!(
             "net {} != gross {} - taxes {ee} - deductions {ded} - garnishments {garn}",
             r.net_pay, r.gross_pay
@@ -441,7 +441,7 @@ pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
             }
         }
     }
-    if r.employer_cost != r.gross_pay - cash_tips + er {
+    if r.employer_cost != add(sub(r.gross_pay, cash_tips), er) {
         return fail(format!("employer cost {} inconsistent", r.employer_cost));
     }
     Ok(())

@@ -32,7 +32,10 @@ pub struct PreTaxOutcome {
 
 impl PreTaxOutcome {
     pub fn total(&self) -> Decimal {
-        self.elective_deferrals + self.section_125 + self.hsa
+        crate::money::add(
+            crate::money::add(self.elective_deferrals, self.section_125),
+            self.hsa,
+        )
     }
 }
 
@@ -133,7 +136,7 @@ fn rule_for(kind: DeductionType) -> &'static str {
 /// `p × wages / 100`: the product with its scale raised by 2 when that stays exact (the value of
 /// the division; only its rounding to cents is used), else the division.
 fn percent_of(p: Decimal, wages: Decimal) -> Decimal {
-    let prod = p * wages;
+    let prod = crate::money::mul(p, wages);
     if prod.scale() + 2 <= Decimal::MAX_SCALE {
         Decimal::from_i128_with_scale(prod.mantissa(), prod.scale() + 2)
     } else {

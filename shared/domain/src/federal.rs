@@ -3,7 +3,7 @@
 //! whose rate and wage base are employer inputs.
 
 use crate::error::CalcError;
-use crate::money::{cents, max, min};
+use crate::money::{add, cents, max, min, mul, sub};
 use crate::request::{
     EmployerSettings, FederalW4, FilingStatus, PayFrequency, StateCode, SupplementalMethod, W4Form,
     Ytd,
@@ -218,13 +218,13 @@ pub fn income_tax(
             over * p.supplemental_mandatory_rate.value,
         );
     }
-    let exact = regular_exact + supp_exact;
+    let exact = add(regular_exact, supp_exact);
     t.step("total_exact", exact);
     let amount = t.round(exact);
     let line = TaxLine {
         code: Cow::Borrowed("US_FIT"),
         payer: Payer::Employee,
-        taxable_wages: cents(input.regular_wages + input.supplemental_wages),
+        taxable_wages: cents(add(input.regular_wages, input.supplemental_wages)),
         amount,
         uncollected: None,
     };
@@ -242,12 +242,12 @@ fn worksheet_1a(
     let p = &pack.params;
     let z = Decimal::ZERO;
     t.step("1a_wages", wages).step("1b_periods", periods);
-    let l1c = wages * periods;
+    let l1c = mul(wages, periods);
     t.step("1c_annual_wages", l1c);
     let adjusted = match w4.form {
         W4Form::Y2020 => {
             let l1d = w4.other_income.unwrap_or(z);
-            let l1e = l1c + l1d;
+            let l1e = add(l1c, l1d);
             let l1f = w4.deductions.unwrap_or(z);
             let l1g = if w4.multiple_jobs {
                 z
@@ -258,8 +258,8 @@ fn worksheet_1a(
                 t.param("w4_line1g_other", &p.w4_line1g_other);
                 p.w4_line1g_other.value
             };
-            let l1h = l1f + l1g;
-            let l1i = max(l1e - l1h, z);
+            let l1h = add(l1f, l1g);
+            let l1i = max(sub(l1e, l1h), z);
             t.step("1d_step4a_other_income", l1d)
                 .step("1e", l1e)
                 .step("1f_step4b_deductions", l1f)
@@ -286,8 +286,8 @@ fn worksheet_1a(
         t.step("2b_row_over", r.over)
             .step("2c_row_base", r.base)
             .step("2d_row_rate", r.rate)
-            .step("2e", adjusted - r.over)
-            .step("2f", (adjusted - r.over) * r.rate);
+            .step("2e", sub(adjusted, r.over))
+            .step("2f", mul(sub(adjusted, r.over), r.rate));
     }
     t.step("2g_annual_tentative", l2g);
     let l2h = l2g / periods;
@@ -298,9 +298,9 @@ fn worksheet_1a(
         z
     };
     let l3b = l3a / periods;
-    let l3c = max(l2h - l3b, z);
+    let l3c = max(sub(l2h, l3b), z);
     let l4a = w4.extra_withholding.unwrap_or(z);
-    let l4b = l3c + l4a;
+    let l4b = add(l3c, l4a);
     t.step("3a_step3_credits", l3a)
         .step("3b", l3b)
         .step("3c_floored_at_zero", l3c)
@@ -384,7 +384,10 @@ pub fn payroll_taxes_into(
     };
 
     // Social Security: wage base against YTD.
-    let room = max(p.ss_wage_base.value - input.ytd.social_security_wages, z);
+    let room = max(
+        sub(p.ss_wage_base.value, input.ytd.social_security_wages),
+        z,
+    );
     let ss_taxable = max(min(input.wages, room), z);
     for (code, line_id, payer, rule) in [
         (
@@ -408,7 +411,7 @@ pub fn payroll_taxes_into(
             .param("ss_rate", &p.ss_rate)
             .step("remaining_wage_base", room)
             .step("taxable_wages", ss_taxable);
-        let amt = t.round(ss_taxable * p.ss_rate.value);
+        let amt = t.round(mul(ss_taxable, p.ss_rate.value));
         let l = line(code, payer, ss_taxable, amt);
         if payer == Payer::Employee {
             employee.push((l, t));
@@ -435,7 +438,7 @@ pub fn payroll_taxes_into(
         t.reserve(1, 1, 0);
         t.input("wages", input.wages)
             .param("medicare_rate", &p.medicare_rate);
-        let amt = t.round(input.wages * p.medicare_rate.value);
+        let amt = t.round(mul(input.wages, p.medicare_rate.value));
         let l = line(code, payer, input.wages, amt);
         if payer == Payer::Employee {
             employee.push((l, t));
@@ -447,7 +450,13 @@ pub fn payroll_taxes_into(
     {
         let thr = p.addl_medicare_threshold.value;
         let ytd = input.ytd.medicare_wages;
-        let taxable = max(max(ytd + input.wages - thr, z) - max(ytd - thr, z), z);
+        let taxable = max(
+            sub(
+                max(sub(add(ytd, input.wages), thr), z),
+                max(sub(ytd, thr), z),
+            ),
+            z,
+        );
         let mut t = LineTrace::new("tax:US_ADDL_MEDICARE", "us.fica.additional_medicare").pack(id);
         t.reserve(2, 2, 1);
         t.input("wages", input.wages)
@@ -455,7 +464,7 @@ pub fn payroll_taxes_into(
             .param("addl_medicare_threshold", &p.addl_medicare_threshold)
             .param("addl_medicare_rate", &p.addl_medicare_rate)
             .step("wages_over_threshold", taxable);
-        let amt = t.round(taxable * p.addl_medicare_rate.value);
+        let amt = t.round(mul(taxable, p.addl_medicare_rate.value));
         employee.push((line("US_ADDL_MEDICARE", Payer::Employee, taxable, amt), t));
     }
     // FUTA: 6.0% less the 5.4% credit, plus any credit reduction, on the first $7,000.
@@ -467,9 +476,9 @@ pub fn payroll_taxes_into(
                 format!("must be between 0 and {}", p.futa_max_credit.value),
             ));
         }
-        let room = max(p.futa_wage_base.value - input.ytd.futa_wages, z);
+        let room = max(sub(p.futa_wage_base.value, input.ytd.futa_wages), z);
         let taxable = max(min(input.futa_wages, room), z);
-        let net_rate = p.futa_rate.value - p.futa_max_credit.value + cr;
+        let net_rate = add(sub(p.futa_rate.value, p.futa_max_credit.value), cr);
         let mut t = LineTrace::new("tax:US_FUTA", "us.futa").pack(id);
         t.reserve(3, 3, 4);
         t.input("futa_wages", input.futa_wages)
@@ -479,10 +488,10 @@ pub fn payroll_taxes_into(
             .param("futa_rate", &p.futa_rate)
             .param("futa_max_credit", &p.futa_max_credit)
             .step("taxable_wages", taxable)
-            .step("gross_tax", taxable * p.futa_rate.value)
-            .step("credit", taxable * (p.futa_max_credit.value - cr))
+            .step("gross_tax", mul(taxable, p.futa_rate.value))
+            .step("credit", mul(taxable, sub(p.futa_max_credit.value, cr)))
             .step("net_rate", net_rate);
-        let amt = t.round(taxable * net_rate);
+        let amt = t.round(mul(taxable, net_rate));
         employer.push((line("US_FUTA", Payer::Employer, taxable, amt), t));
     }
     // SUI: employer rate and wage base are the employer's inputs.
@@ -513,7 +522,7 @@ pub fn payroll_taxes_into(
                     "must not be negative",
                 ));
             }
-            let room = max(base - input.ytd.sui_wages, z);
+            let room = max(sub(base, input.ytd.sui_wages), z);
             let taxable = max(min(input.futa_wages, room), z);
             let code = crate::state::withholding::sui_code(input.work_state);
             let mut t = LineTrace::new(
@@ -526,7 +535,7 @@ pub fn payroll_taxes_into(
                 .param_value("sui_rate", rate, "employer input: state-assigned SUI rate")
                 .param_value("sui_wage_base", base, "employer input: state SUI wage base")
                 .step("taxable_wages", taxable);
-            let amt = t.round(taxable * rate);
+            let amt = t.round(mul(taxable, rate));
             let mut l = line("", Payer::Employer, taxable, amt);
             l.code = code;
             employer.push((l, t));

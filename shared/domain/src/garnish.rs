@@ -148,6 +148,9 @@ pub fn validate(orders: &[GarnishmentInput]) -> Result<(), CalcError> {
 
 pub fn compute(ctx: &GarnishContext) -> Result<(Vec<GarnishmentLine>, Vec<LineTrace>), CalcError> {
     validate(ctx.orders)?;
+    if ctx.orders.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
     let z = zero();
     let p = &ctx.federal.params;
     let pack = ctx.federal.header.id.as_str();

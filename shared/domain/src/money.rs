@@ -232,6 +232,44 @@ fn add_wide(a: Decimal, b: Decimal) -> Decimal {
     a + b
 }
 
+/// `a - b` with exactly the value, scale and sign `Decimal`'s `-` gives (`b` zero: `a`
+/// unchanged; otherwise the difference at the larger scale, a zero difference positive),
+/// computed inline on the integer mantissas when both are non-negative, `a` is not zero and both
+/// fit 64 bits after aligning the scales; anything else goes to `-`.
+#[inline(always)]
+pub fn sub(a: Decimal, b: Decimal) -> Decimal {
+    let ((fa, xa, ha), (fb, xb, hb)) = (raw(a), raw(b));
+    if (fa | fb) & SIGN_BIT == 0 && (ha | hb) == 0 && xa != 0 {
+        if xb == 0 {
+            return a;
+        }
+        let (sa, sb) = (scale_of(fa), scale_of(fb));
+        let aligned = if sa == sb {
+            Some((xa, xb))
+        } else if sa > sb {
+            POW10_U64
+                .get((sa - sb) as usize)
+                .and_then(|p| xb.checked_mul(*p))
+                .map(|y| (xa, y))
+        } else {
+            POW10_U64
+                .get((sb - sa) as usize)
+                .and_then(|p| xa.checked_mul(*p))
+                .map(|x| (x, xb))
+        };
+        if let Some((x, y)) = aligned {
+            let s = sa.max(sb);
+            return if x >= y {
+                from_u64(x - y, s)
+            } else {
+                let m = y - x;
+                Decimal::from_parts(m as u32, (m >> 32) as u32, 0, true, s)
+            };
+        }
+    }
+    a - b
+}
+
 /// `a.cmp(&b)`, computed inline on the mantissas when both are non-negative and fit 64 bits
 /// (exact: the smaller-scale mantissa is scaled up in 128 bits); anything else goes to `cmp`.
 #[inline(always)]
@@ -523,6 +561,14 @@ mod tests {
             }
             if let Some(want) = a.checked_mul(b) {
                 proptest::prop_assert_eq!(show(mul(a, b)), show(want));
+            }
+            if let Some(want) = a.checked_sub(b) {
+                proptest::prop_assert_eq!(show(sub(a, b)), show(want));
+            }
+            // Equal values at different scales (a zero difference).
+            let b2 = Decimal::from_parts(ma as u32, (ma >> 32) as u32, (ma >> 64) as u32, na, sa.min(20));
+            if let Some(want) = a.checked_sub(b2) {
+                proptest::prop_assert_eq!(show(sub(a, b2)), show(want));
             }
             proptest::prop_assert_eq!(cmp(a, b), a.cmp(&b));
             let mut want = a.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);

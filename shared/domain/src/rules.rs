@@ -56,7 +56,13 @@ pub fn apply_table(rows: &[Row], amount: Decimal) -> (Option<&Row>, Decimal) {
     let idx =
         rows.partition_point(|r| crate::money::cmp(r.over, amount) != std::cmp::Ordering::Greater);
     match idx.checked_sub(1).and_then(|i| rows.get(i)) {
-        Some(r) => (Some(r), r.base + r.rate * (amount - r.over)),
+        Some(r) => (
+            Some(r),
+            crate::money::add(
+                r.base,
+                crate::money::mul(r.rate, crate::money::sub(amount, r.over)),
+            ),
+        ),
         None => (None, Decimal::ZERO),
     }
 }

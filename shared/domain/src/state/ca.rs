@@ -170,7 +170,7 @@ fn income_tax(
     };
 
     // Regular wages: Method B, annualized.
-    let annual = w.regular * periods;
+    let annual = crate::money::mul(w.regular, periods);
     t.step("annual_regular_wages", annual);
     let (low_income, std_ded) = if high {
         (&r.low_income_exemption_high, &r.standard_deduction_high)
@@ -183,14 +183,20 @@ fn income_tax(
         z
     } else {
         t.step("low_income_exempt", false);
-        let est = Decimal::from(estimated_allowances) * r.estimated_deduction_allowance.value;
+        let est = crate::money::mul(
+            Decimal::from(estimated_allowances),
+            r.estimated_deduction_allowance.value,
+        );
         t.param(
             "estimated_deduction_allowance",
             &r.estimated_deduction_allowance,
         )
         .step("estimated_deduction", est);
         t.param("standard_deduction", std_ded);
-        let taxable = crate::money::max(annual - est - std_ded.value, z);
+        let taxable = crate::money::max(
+            crate::money::sub(crate::money::sub(annual, est), std_ded.value),
+            z,
+        );
         t.step("annual_taxable_income", taxable);
         let (rows, table_name) = match status {
             Status::Single => (&r.tables.single, "single"),
@@ -205,10 +211,13 @@ fn income_tax(
                 .step("table_row_rate", row.rate);
         }
         t.step("annual_tax_before_credit", tax);
-        let credit = Decimal::from(regular_allowances) * r.exemption_allowance_credit.value;
+        let credit = crate::money::mul(
+            Decimal::from(regular_allowances),
+            r.exemption_allowance_credit.value,
+        );
         t.param("exemption_allowance_credit", &r.exemption_allowance_credit)
             .step("exemption_credit", credit);
-        let annual_tax = crate::money::max(tax - credit, z);
+        let annual_tax = crate::money::max(crate::money::sub(tax, credit), z);
         t.step("annual_tax", annual_tax);
         annual_tax / periods
     };
@@ -282,7 +291,7 @@ fn sdi(input: &StateTaxInput, r: &'static CaRules) -> (TaxLine, LineTrace) {
             "DE 4 exemption covers income tax only; SDI still applies",
         );
     }
-    let amount = t.round(taxable * r.sdi_rate.value);
+    let amount = t.round(crate::money::mul(taxable, r.sdi_rate.value));
     (
         TaxLine {
             code,
