@@ -21,6 +21,19 @@ pub const ALL_STATES: [&str; 51] = [
     "WI", "WV", "WY",
 ];
 
+/// `ALL_STATES` position of each two-letter code (`u8::MAX`: not a state), indexed by
+/// `26 × first letter + second letter`.
+const STATE_INDEX: [u8; 26 * 26] = {
+    let mut t = [u8::MAX; 26 * 26];
+    let mut i = 0;
+    while i < ALL_STATES.len() {
+        let b = ALL_STATES[i].as_bytes();
+        t[(b[0] - b'A') as usize * 26 + (b[1] - b'A') as usize] = i as u8;
+        i += 1;
+    }
+    t
+};
+
 impl StateCode {
     pub fn parse(s: &str) -> Result<Self, String> {
         if ALL_STATES.binary_search(&s).is_ok() {
@@ -36,11 +49,19 @@ impl StateCode {
         // Always one of ALL_STATES by construction.
         ALL_STATES.get(self.index()).copied().unwrap_or("??")
     }
-    /// Position in `ALL_STATES` (always found: a `StateCode` is built only from that list).
+    /// Position in `ALL_STATES` (always found: a `StateCode` is built only from that list), by a
+    /// table lookup on the two letters.
+    #[inline]
     pub fn index(&self) -> usize {
-        ALL_STATES
-            .binary_search_by(|s| s.as_bytes().cmp(&self.0[..]))
-            .unwrap_or(usize::MAX)
+        let [a, b] = self.0;
+        let (a, b) = (a.wrapping_sub(b'A'), b.wrapping_sub(b'A'));
+        if a >= 26 || b >= 26 {
+            return usize::MAX;
+        }
+        match STATE_INDEX[usize::from(a) * 26 + usize::from(b)] {
+            u8::MAX => usize::MAX,
+            i => usize::from(i),
+        }
     }
 }
 impl fmt::Debug for StateCode {
@@ -802,6 +823,17 @@ pub fn parse_request(json: &str) -> Result<PaycheckRequest, crate::CalcError> {
 #[cfg(test)]
 mod trace_line_tests {
     use super::*;
+
+    #[test]
+    fn state_codes_index_their_position() {
+        for (i, code) in ALL_STATES.iter().enumerate() {
+            let c = StateCode::parse(code).unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(c.index(), i, "{code}");
+            assert_eq!(c.as_str(), *code);
+        }
+        assert_eq!(STATE_INDEX.iter().filter(|&&i| i != u8::MAX).count(), 51);
+        assert!(StateCode::parse("ZZ").is_err());
+    }
 
     #[test]
     fn trace_lines_are_prefix_and_type() {

@@ -450,7 +450,13 @@ impl Entries {
     /// class's capacity. `None` when `n` is above every class.
     #[inline]
     fn take(n: usize) -> Option<Vec<Slot>> {
-        let class = POOL_CLASSES.iter().position(|&c| n <= c)?;
+        let class = match n {
+            0..=8 => 0,
+            9..=16 => 1,
+            17..=32 => 2,
+            33..=64 => 3,
+            _ => return None,
+        };
         let pooled = POOL
             .try_with(|p| p.try_borrow_mut().ok().and_then(|mut p| p[class].pop()))
             .ok()
@@ -473,14 +479,14 @@ impl Entries {
     /// larger than every class, or during thread teardown).
     #[inline(never)]
     fn give_back(&mut self) {
-        let cap = self.0.capacity();
-        // The largest class the list's capacity covers.
-        let Some(class) = POOL_CLASSES.iter().rposition(|&c| cap >= c) else {
-            return;
+        // Lists of a class's exact capacity (as `take` makes them, or grown by doubling).
+        let class = match self.0.capacity() {
+            8 => 0,
+            16 => 1,
+            32 => 2,
+            64 => 3,
+            _ => return,
         };
-        if cap >= 2 * POOL_CLASSES[class] {
-            return;
-        }
         let mut v = std::mem::take(&mut self.0);
         v.clear();
         let _ = POOL.try_with(|p| {
