@@ -620,7 +620,13 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         if is_positive(s.regular) {
             let g = group_entry(&mut groups, REGULAR, key, kid);
             g.hours = add(g.hours, s.regular);
-            wp.cash = add(wp.cash, mul(s.regular, e.rate));
+            // Cash wages per week only matter for the tip credit (make-up and its trace).
+            if tip_credit {
+                wp.cash = add(wp.cash, mul(s.regular, e.rate));
+            }
+        }
+        if !is_positive(s.overtime) && !is_positive(s.double_time) {
+            continue;
         }
         for (h, mult, kind) in [
             (s.overtime, HALF, OVERTIME),
@@ -631,7 +637,9 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             }
             let premium = mul(mul(mult, wp.rr), h);
             let amount = add(mul(h, e.rate), premium);
-            wp.cash = add(wp.cash, amount);
+            if tip_credit {
+                wp.cash = add(wp.cash, amount);
+            }
             wp.premium = add(wp.premium, premium);
             let acc = group_entry(&mut groups, kind, key, kid);
             acc.hours = add(acc.hours, h);

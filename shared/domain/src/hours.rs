@@ -211,7 +211,10 @@ pub fn validate_and_order(req: &PaycheckRequest) -> Result<Vec<usize>, CalcError
 /// Entry indices sorted by date, input order kept within a day.
 fn date_order(entries: &[TimeEntry]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..entries.len()).collect();
-    order.sort_by_key(|&i| entries[i].date);
+    // Entries usually come in date order already: then the (stable) sort would keep it.
+    if !entries.windows(2).all(|w| w[0].date <= w[1].date) {
+        order.sort_by_key(|&i| entries[i].date);
+    }
     order
 }
 
