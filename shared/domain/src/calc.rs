@@ -93,7 +93,7 @@ fn validate_top(req: &PaycheckRequest) -> Result<(), CalcError> {
 /// income tax on tips last).
 fn collect_employee_taxes(lines: &mut [TaxLine], traces: &mut [LineTrace], available: Decimal) {
     let total = lines.iter().fold(Decimal::ZERO, |s, l| add(s, l.amount));
-    if total <= available {
+    if crate::money::cmp(total, available) != std::cmp::Ordering::Greater {
         return;
     }
     let mut short = total - available.max(Decimal::ZERO);
@@ -188,7 +188,7 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
 
     // 4. Taxes. Employee lines and traces go straight into the result's lists (traces after the
     // earnings, pre-tax deduction and cash-tips traces); employer lines follow them at the end.
-    let cash_tips_trace = cash_tips > z;
+    let cash_tips_trace = crate::money::is_positive(cash_tips);
     if cash_tips_trace {
         let mut t = LineTrace::new("deduction:cash_tips_paid", "payroll.cash_tips_offset");
         t.reserve(1, 0, 1);
@@ -388,7 +388,7 @@ pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
             cash_tips = add(cash_tips, e.amount);
         }
     }
-    if sum_e != r.gross_pay {
+    if crate::money::cmp(sum_e, r.gross_pay) != std::cmp::Ordering::Equal {
         return fail(format!("gross {} != sum of earnings {sum_e}", r.gross_pay));
     }
     let (mut ee, mut er) = (Decimal::ZERO, Decimal::ZERO);
@@ -407,7 +407,9 @@ pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
     for g in &r.garnishments {
         garn = add(garn, g.amount);
     }
-    if r.net_pay != sub(sub(sub(r.gross_pay, ee), ded), garn) {
+    if crate::money::cmp(r.net_pay, sub(sub(sub(r.gross_pay, ee), ded), garn))
+        != std::cmp::Ordering::Equal
+    {
         return fail(format!(
             "net {} != gross {} - taxes {ee} - deductions {ded} - garnishments {garn}",
             r.net_pay, r.gross_pay
@@ -441,7 +443,9 @@ pub fn check_invariants(r: &PaycheckResult) -> Result<(), CalcError> {
             }
         }
     }
-    if r.employer_cost != add(sub(r.gross_pay, cash_tips), er) {
+    if crate::money::cmp(r.employer_cost, add(sub(r.gross_pay, cash_tips), er))
+        != std::cmp::Ordering::Equal
+    {
         return fail(format!("employer cost {} inconsistent", r.employer_cost));
     }
     Ok(())

@@ -194,12 +194,15 @@ impl Taker<'_> {
             } else {
                 (d.ytd.unwrap_or(z), this_kind)
             };
-            let room = crate::money::max(param.value - ytd - this_check, z);
+            let room = crate::money::max(
+                crate::money::sub(crate::money::sub(param.value, ytd), this_check),
+                z,
+            );
             t.step("limit", param.value)
                 .step("ytd", ytd)
                 .step("earlier_this_check", this_check)
                 .step("room", room);
-            if room < cap {
+            if crate::money::cmp(room, cap) == std::cmp::Ordering::Less {
                 cap = room;
                 reason = Some("annual_limit");
             }
@@ -216,12 +219,15 @@ impl Taker<'_> {
                     z
                 },
             );
-            let room = crate::money::max(plan - ytd - this_kind, z);
+            let room = crate::money::max(
+                crate::money::sub(crate::money::sub(plan, ytd), this_kind),
+                z,
+            );
             t.input("annual_limit", plan)
                 .step("plan_limit", plan)
                 .step("plan_ytd", ytd)
                 .step("plan_room", room);
-            if room < cap {
+            if crate::money::cmp(room, cap) == std::cmp::Ordering::Less {
                 cap = room;
                 reason = Some("plan_annual_limit");
             }
@@ -230,15 +236,15 @@ impl Taker<'_> {
         if let Some(cash) = self.cash_left {
             let cash = crate::money::max(cash, z);
             t.step("cash_available", cash);
-            if cash < cap {
+            if crate::money::cmp(cash, cap) == std::cmp::Ordering::Less {
                 cap = cash;
                 reason = Some("insufficient_pay");
             }
         }
         let taken = crate::money::cents(crate::money::max(cap, z));
-        let not_taken = requested - taken;
+        let not_taken = crate::money::sub(requested, taken);
         t.step("taken", taken);
-        if not_taken > z {
+        if crate::money::is_positive(not_taken) {
             t.step("not_taken", not_taken);
             if let Some(r) = reason {
                 t.step("not_taken_reason", r);
@@ -249,19 +255,19 @@ impl Taker<'_> {
         }
 
         if let Some(c) = self.cash_left.as_mut() {
-            *c -= taken;
+            *c = crate::money::sub(*c, taken);
         }
         if deferral_402g {
-            self.deferrals_402g += taken;
+            self.deferrals_402g = crate::money::add(self.deferrals_402g, taken);
         }
         if let Some(k) = self.by_kind.get_mut(d.kind as usize) {
-            *k += taken;
+            *k = crate::money::add(*k, taken);
         }
         let line = DeductionLine {
             kind: d.kind,
             pre_tax: d.kind.is_pre_tax(),
             amount: taken,
-            not_taken: (not_taken > z).then_some(not_taken),
+            not_taken: crate::money::is_positive(not_taken).then_some(not_taken),
         };
         (line, t)
     }

@@ -225,7 +225,7 @@ fn income_tax(
 
     // Supplemental wages: flat rates.
     let mut supplemental_tax = z;
-    if w.supplemental > z {
+    if crate::money::is_positive(w.supplemental) {
         let bonus = opts
             .bonus
             .map(|b| b.clamp(z, w.supplemental))

@@ -20,6 +20,7 @@
 use crate::deductions::PreTaxOutcome;
 use crate::error::CalcError;
 use crate::federal::TaxOut;
+use crate::money::{add, is_positive, sub};
 use crate::request::{PayFrequency, StateCode, StateW4, Ytd};
 use crate::response::{Payer, TaxLine};
 use crate::rules::Param;
@@ -53,9 +54,9 @@ pub enum WageBasis {
 impl WageBasis {
     fn deductions(self, p: &PreTaxOutcome) -> Decimal {
         match self {
-            WageBasis::FederalIncomeTax => p.elective_deferrals + p.section_125 + p.hsa,
-            WageBasis::ExcludeSection125AndHsa => p.section_125 + p.hsa,
-            WageBasis::ExcludeDeferralsAndSection125 => p.elective_deferrals + p.section_125,
+            WageBasis::FederalIncomeTax => add(add(p.elective_deferrals, p.section_125), p.hsa),
+            WageBasis::ExcludeSection125AndHsa => add(p.section_125, p.hsa),
+            WageBasis::ExcludeDeferralsAndSection125 => add(p.elective_deferrals, p.section_125),
         }
     }
     pub fn as_str(self) -> &'static str {
@@ -475,13 +476,13 @@ pub(crate) struct StateWages {
 pub(crate) fn state_wages(input: &StateTaxInput, basis: WageBasis) -> StateWages {
     let z = Decimal::ZERO;
     let deductions = basis.deductions(input.pretax);
-    let total = crate::money::max(input.wages - deductions, z);
-    let regular_gross = crate::money::max(input.wages - input.supplemental, z);
-    let regular = crate::money::max(regular_gross - deductions, z);
+    let total = crate::money::max(sub(input.wages, deductions), z);
+    let regular_gross = crate::money::max(sub(input.wages, input.supplemental), z);
+    let regular = crate::money::max(sub(regular_gross, deductions), z);
     StateWages {
         total,
         regular,
-        supplemental: total - regular,
+        supplemental: sub(total, regular),
         deductions,
     }
 }
@@ -525,22 +526,22 @@ pub(crate) fn finish_income_tax(
             "explanation",
             "the employee claimed exemption from state income tax withholding",
         );
-        if extra > z {
+        if is_positive(extra) {
             t.step("extra_withholding_ignored_exempt", extra);
         }
         z
     } else {
         let mut tax = crate::money::max(computed, z);
         t.step("period_tax", tax);
-        if input.other_state_credit > z {
-            let after = crate::money::max(tax - input.other_state_credit, z);
+        if is_positive(input.other_state_credit) {
+            let after = crate::money::max(sub(tax, input.other_state_credit), z);
             t.step("other_state_credit", input.other_state_credit)
                 .step("period_tax_after_credit", after);
             tax = after;
         }
-        if extra > z {
+        if is_positive(extra) {
             t.step("extra_withholding", extra);
-            tax += extra;
+            tax = add(tax, extra);
         }
         tax
     };
