@@ -948,7 +948,8 @@ fn week_trace(
     };
     let mut t = LineTrace::new(Label::Dated("hours:workweek:", w.start), rule).pack(pack);
     // Days + 4 totals + up to 9 pay steps; 2 inputs; up to 4 params.
-    t.reserve(2, 4, w.days.len() + 13);
+    let days = cls.days_of(w);
+    t.reserve(2, 4, days.len() + 13);
     t.input("week_start", w.start)
         .input("week_end", w.last_day());
     if !exempt {
@@ -979,7 +980,7 @@ fn week_trace(
         }
         t.param_value("minimum_wage", wp.mw, wp.mw_source);
     }
-    for d in &w.days {
+    for d in days {
         let s = d.split;
         t.step(
             Label::Dated("", d.date),

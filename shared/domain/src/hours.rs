@@ -60,7 +60,8 @@ pub struct Workweek {
     /// Range into `Classified::order` of the entries of this week, in date order.
     pub first: usize,
     pub end: usize,
-    pub days: Vec<DayClass>,
+    /// Range into `Classified::days` of this week's workdays (`Classified::days_of`).
+    pub days: std::ops::Range<usize>,
 }
 
 impl Workweek {
@@ -84,6 +85,8 @@ pub struct Classified {
     /// Workweeks in date order.
     pub weeks: Vec<Workweek>,
     pub totals: EntrySplit,
+    /// The workdays of all weeks, in date order (one list; each week has its range).
+    pub days: Vec<DayClass>,
 }
 
 impl Classified {
@@ -93,6 +96,10 @@ impl Classified {
     }
     pub fn total_hours(&self) -> Decimal {
         self.weeks.iter().map(|w| w.hours).sum()
+    }
+    /// The workdays of `w`, in date order.
+    pub fn days_of(&self, w: &Workweek) -> &[DayClass] {
+        self.days.get(w.days.clone()).unwrap_or(&[])
     }
 }
 
@@ -189,6 +196,13 @@ pub fn validate_and_order(req: &PaycheckRequest) -> Result<Vec<usize>, CalcError
     // At most 24 hours per calendar day: walk the entries in date order (input order within a
     // day) and report the entry whose hours cross 24.
     let order = date_order(entries);
+    // With every entry on its own date, each day's total is one entry's hours (checked above).
+    if order
+        .windows(2)
+        .all(|w| entries[w[0]].date != entries[w[1]].date)
+    {
+        return Ok(order);
+    }
     let mut day: Option<NaiveDate> = None;
     let mut sum = Decimal::ZERO;
     for &i in &order {
@@ -273,7 +287,7 @@ pub fn classify_ordered(
     exempt: bool,
     flsa_weekly_threshold: Decimal,
 ) -> Classified {
-    if let Some((splits, entry_week, weeks, totals)) = fast::classify(
+    if let Some((splits, entry_week, weeks, totals, days)) = fast::classify(
         entries,
         &order,
         week_start_day,
@@ -287,6 +301,7 @@ pub fn classify_ordered(
             order,
             weeks,
             totals,
+            days,
         };
     }
     classify_decimal(
@@ -313,6 +328,7 @@ fn classify_decimal(
     let mut splits = vec![EntrySplit::default(); n];
     let mut entry_week = vec![0usize; n];
     let mut weeks: Vec<Workweek> = Vec::with_capacity(3);
+    let mut days: Vec<DayClass> = Vec::with_capacity(n);
 
     // Group into weeks (order is by date, so each week is one contiguous run).
     let mut pos = 0;
@@ -331,12 +347,13 @@ fn classify_decimal(
             totals: EntrySplit::default(),
             first: pos,
             end,
-            days: Vec::with_capacity(7),
+            days: 0..0,
         });
         pos = end;
     }
 
     for w in &mut weeks {
+        let first_day = days.len();
         let idx = &order[w.first..w.end];
         if exempt {
             for &i in idx {
@@ -367,12 +384,12 @@ fn classify_decimal(
         for &i in idx {
             let e = &entries[i];
             let s = splits[i];
-            match w.days.last_mut() {
+            match days[first_day..].last_mut() {
                 Some(d) if d.date == e.date => {
                     d.hours = add(d.hours, e.hours);
                     add_split(&mut d.split, s);
                 }
-                _ => w.days.push(DayClass {
+                _ => days.push(DayClass {
                     date: e.date,
                     hours: e.hours,
                     split: s,
@@ -381,6 +398,7 @@ fn classify_decimal(
             }
             add_split(&mut w.totals, s);
         }
+        w.days = first_day..days.len();
     }
     let mut totals = EntrySplit::default();
     for w in &weeks {
@@ -392,6 +410,7 @@ fn classify_decimal(
         order,
         weeks,
         totals,
+        days,
     }
 }
 
@@ -496,7 +515,13 @@ mod fast {
     }
 
     /// `Classified`'s splits, entry weeks, weeks and totals.
-    type Parts = (Vec<EntrySplit>, Vec<usize>, Vec<Workweek>, EntrySplit);
+    type Parts = (
+        Vec<EntrySplit>,
+        Vec<usize>,
+        Vec<Workweek>,
+        EntrySplit,
+        Vec<DayClass>,
+    );
 
     #[derive(Debug, Clone, Copy, Default)]
     struct Split {
@@ -574,6 +599,7 @@ mod fast {
         let mut sp = [Split::default(); MAX];
         let mut entry_week = vec![0usize; n];
         let mut weeks: Vec<Workweek> = Vec::with_capacity(3);
+        let mut days: Vec<DayClass> = Vec::with_capacity(n);
         let mut totals = Split::default();
 
         let mut pos = 0;
@@ -652,8 +678,9 @@ mod fast {
                 totals: EntrySplit::default(),
                 first: pos,
                 end,
-                days: Vec::with_capacity(7),
+                days: 0..0,
             };
+            let first_day = days.len();
             let last = w.last_day();
             let mut wt = Split::default();
             let mut cur: Option<(NaiveDate, H, Split)> = None;
@@ -666,7 +693,7 @@ mod fast {
                     }
                     _ => {
                         if let Some((d, dh, ds)) = cur {
-                            w.days.push(DayClass {
+                            days.push(DayClass {
                                 date: d,
                                 hours: dh.dec(),
                                 split: ds.dec(),
@@ -679,7 +706,7 @@ mod fast {
                 wt.add(s);
             }
             if let Some((d, dh, ds)) = cur {
-                w.days.push(DayClass {
+                days.push(DayClass {
                     date: d,
                     hours: dh.dec(),
                     split: ds.dec(),
@@ -687,12 +714,13 @@ mod fast {
                 });
             }
             w.totals = wt.dec();
+            w.days = first_day..days.len();
             totals.add(wt);
             weeks.push(w);
             pos = end;
         }
         let splits = sp[..n].iter().map(|s| s.dec()).collect();
-        Some((splits, entry_week, weeks, totals.dec()))
+        Some((splits, entry_week, weeks, totals.dec(), days))
     }
 }
 
@@ -829,8 +857,8 @@ mod tests {
                 double_time: dec!(2)
             }
         );
-        assert_eq!(c.weeks[0].days.len(), 1);
-        assert_eq!(c.weeks[0].days[0].hours, dec!(14));
+        assert_eq!(c.days_of(&c.weeks[0]).len(), 1);
+        assert_eq!(c.days_of(&c.weeks[0])[0].hours, dec!(14));
     }
 
     #[test]
@@ -889,7 +917,7 @@ mod tests {
             (dec!(40), dec!(22), dec!(1))
         );
         let c = classify(&e, Weekday::Mon, OvertimeRules::California, false, dec!(40));
-        assert!(c.weeks[0].days[6].seventh_day);
+        assert!(c.days_of(&c.weeks[0])[6].seventh_day);
         assert_eq!(
             c.splits[6],
             EntrySplit {
