@@ -727,7 +727,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             t.reserve(3, 0, 0);
             t.input("hours", h).input("rate", rate);
             if let Some(j) = job {
-                t.input("job", j.to_string());
+                t.input_text("job", j);
             }
             let amount = t.round(mul(h, rate));
             out.push(
@@ -763,7 +763,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         t.reserve(3, 0, 1 + n_weeks);
         t.input("hours", g.hours).input("straight_rate", rate);
         if let Some(j) = job {
-            t.input("job", j.to_string());
+            t.input_text("job", j);
         }
         t.step(
             "formula",

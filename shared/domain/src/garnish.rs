@@ -182,7 +182,7 @@ pub fn compute(ctx: &GarnishContext) -> Result<(Vec<GarnishmentLine>, Vec<LineTr
         let mut t = LineTrace::new(g.kind.trace_line(), rule).pack(pack);
         t.input("index", Decimal::from(i as u64));
         if let Some(r) = &g.reference {
-            t.input("reference", r.clone());
+            t.input_text("reference", r);
         }
         if let Some(a) = g.amount {
             t.input("amount", a);

@@ -365,8 +365,38 @@ enum Val {
     State(crate::request::StateCode, &'static str),
     Indexed(&'static str, usize),
     Day(DayText),
+    /// A short text copied into the entry (a `job` label: no allocation).
+    Short(ShortText),
     /// Index into `LineTrace::owned` (an `Owned::Text` or `Owned::Premium`).
     Owned(u32),
+}
+
+/// A text of at most `ShortText::MAX` bytes kept inside a trace entry.
+#[derive(Debug, Clone, Copy)]
+struct ShortText {
+    len: u8,
+    buf: [u8; ShortText::MAX],
+}
+
+impl ShortText {
+    /// Fits in a value without making it larger than a `DayText`.
+    const MAX: usize = 48;
+    fn new(s: &str) -> Option<ShortText> {
+        let b = s.as_bytes();
+        let mut buf = [0u8; ShortText::MAX];
+        buf.get_mut(..b.len())?.copy_from_slice(b);
+        Some(ShortText {
+            len: b.len() as u8,
+            buf,
+        })
+    }
+    fn as_str(&self) -> &str {
+        // A whole `&str` was copied in, so this is always valid UTF-8.
+        self.buf
+            .get(..usize::from(self.len))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    }
 }
 
 /// One recorded item of a trace: an input, a parameter (name, value, source) or a step. A
@@ -624,6 +654,16 @@ impl LineTrace {
         self.push(Slot::Step(k, v));
         self
     }
+    /// `input` with a text borrowed from the request (a `job` label): copied into the entry when
+    /// short, else kept aside as an owned text. Reads back and serializes as that text.
+    pub fn input_text(&mut self, k: &'static str, v: &str) -> &mut Self {
+        let v = match ShortText::new(v) {
+            Some(t) => Val::Short(t),
+            None => Val::Owned(self.keep(Owned::Text(v.to_owned()))),
+        };
+        self.push(Slot::Input(Key::Static(k), v));
+        self
+    }
     /// `step` with an overtime text (kept without a box).
     pub fn step_premium(&mut self, k: impl Into<Label>, p: PremiumText) -> &mut Self {
         let k = self.key(k.into());
@@ -694,6 +734,7 @@ impl LineTrace {
             Val::State(c, t) => TraceValue::State(c, t),
             Val::Indexed(n, i) => TraceValue::Indexed(n, i),
             Val::Day(d) => TraceValue::Day(d),
+            Val::Short(t) => TraceValue::Text(Cow::Owned(t.as_str().to_owned())),
             Val::Owned(i) => match self.owned.get(i as usize) {
                 Some(Owned::Premium(p)) => TraceValue::Premium(Box::new(*p)),
                 _ => TraceValue::Text(Cow::Owned(self.text(i).to_owned())),
@@ -779,6 +820,7 @@ impl Serialize for ValOut<'_> {
             Val::State(c, t) => s.collect_str(&TraceValue::State(c, t)),
             Val::Indexed(n, i) => s.collect_str(&TraceValue::Indexed(n, i)),
             Val::Day(d) => s.collect_str(&TraceValue::Day(d)),
+            Val::Short(t) => s.serialize_str(t.as_str()),
             Val::Owned(i) => match self.0.owned.get(i as usize) {
                 Some(Owned::Premium(p)) => s.collect_str(p),
                 _ => s.serialize_str(self.0.text(i)),
@@ -1021,6 +1063,29 @@ mod tests {
         // Lists longer than every class are not pooled, and still work.
         let big = build(100, 0);
         assert_eq!(big.steps().count(), 100);
+    }
+
+    #[test]
+    fn borrowed_texts_read_back_like_owned_ones() {
+        let long = "x".repeat(ShortText::MAX + 1);
+        let accents = format!("{}é", "a".repeat(ShortText::MAX - 1)); // 49 bytes
+        for text in ["", "server", "café ☕", long.as_str(), accents.as_str()] {
+            let mut a = LineTrace::new("earning:regular", "test.rule");
+            a.input_text("job", text).step("x", Decimal::ONE);
+            let mut b = LineTrace::new("earning:regular", "test.rule");
+            b.input("job", text.to_owned()).step("x", Decimal::ONE);
+            assert_eq!(
+                serde_json::to_string(&a).unwrap(),
+                serde_json::to_string(&b).unwrap(),
+                "{text}"
+            );
+            assert_eq!(a, b);
+            assert_eq!(
+                a.input_value("job"),
+                Some(TraceValue::from(text.to_owned()))
+            );
+        }
+        assert!(std::mem::size_of::<Slot>() <= 88);
     }
 
     #[test]
