@@ -774,8 +774,8 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             },
         );
         for &(_, wi, h, amt) in parts.iter().filter(|p| p.0 == g.id) {
-            t.step_premium(
-                Label::Dated("workweek:", cls.weeks[wi].start),
+            t.step_week_premium(
+                cls.weeks[wi].start,
                 PremiumText {
                     hours: h,
                     rate,

@@ -410,7 +410,13 @@ enum Slot {
     /// The rounding (exact, rounded, mode): kept in the list rather than in a field of its own,
     /// so a `LineTrace` is 120 bytes and moves without a `memcpy` call. The last one counts.
     Round(Decimal, Decimal, ModeKey),
+    /// A step `workweek:{date}` with an overtime text (`step_week_premium`): kept in the entry,
+    /// not in the owned list.
+    WeekPremium(NaiveDate, PremiumText),
 }
+
+/// The label prefix of a `Slot::WeekPremium` step.
+const WORKWEEK: &str = "workweek:";
 
 /// A rounding mode's text (static, or kept aside: a trace read back).
 #[derive(Debug, Clone, Copy)]
@@ -664,6 +670,12 @@ impl LineTrace {
         self.push(Slot::Input(Key::Static(k), v));
         self
     }
+    /// `step(Label::Dated("workweek:", week_start), premium)`, kept inside the entry (an
+    /// overtime line's per-week text; no owned list).
+    pub fn step_week_premium(&mut self, week_start: NaiveDate, p: PremiumText) -> &mut Self {
+        self.push(Slot::WeekPremium(week_start, p));
+        self
+    }
     /// `step` with an overtime text (kept without a box).
     pub fn step_premium(&mut self, k: impl Into<Label>, p: PremiumText) -> &mut Self {
         let k = self.key(k.into());
@@ -766,6 +778,9 @@ impl LineTrace {
     pub fn steps(&self) -> impl Iterator<Item = (Label, TraceValue)> + '_ {
         self.entries.0.iter().filter_map(|e| match *e {
             Slot::Step(k, v) => Some((self.label_of(k), self.value_of(v))),
+            Slot::WeekPremium(d, p) => {
+                Some((Label::Dated(WORKWEEK, d), TraceValue::Premium(Box::new(p))))
+            }
             _ => None,
         })
     }
@@ -829,6 +844,15 @@ impl Serialize for ValOut<'_> {
     }
 }
 
+/// An overtime text, serialized as its formatted string.
+struct PremiumOut(PremiumText);
+
+impl Serialize for PremiumOut {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&self.0)
+    }
+}
+
 /// A parameter entry, serialized as its `ParamUse`.
 struct ParamOut<'a>(&'a LineTrace, ParamKey, Val);
 
@@ -864,7 +888,7 @@ fn group_of(e: &Slot) -> u8 {
     match e {
         Slot::Input(..) => INPUTS,
         Slot::Param(..) => PARAMS,
-        Slot::Step(..) => STEPS,
+        Slot::Step(..) | Slot::WeekPremium(..) => STEPS,
         Slot::Round(..) => ROUND,
     }
 }
@@ -890,6 +914,9 @@ impl Serialize for Group<'_> {
                 }
                 Slot::Step(k, v) if self.which == STEPS => {
                     m.serialize_entry(&KeyOut(t, k), &ValOut(t, v))?
+                }
+                Slot::WeekPremium(d, p) if self.which == STEPS => {
+                    m.serialize_entry(&Label::Dated(WORKWEEK, d), &PremiumOut(p))?
                 }
                 _ => {}
             }
@@ -1130,6 +1157,35 @@ mod tests {
         );
         assert_ne!(TraceValue::Num(dec!(1)), TraceValue::from("1"));
     }
+    #[test]
+    fn week_premium_steps_match_the_generic_step() {
+        let d = date("2025-03-10");
+        let p = PremiumText {
+            hours: dec!(4.25),
+            rate: dec!(17.50),
+            double_time: true,
+            regular_rate: dec!(18.0333333333333333),
+            amount: dec!(151.0166666666666665),
+        };
+        let mut a = LineTrace::new("earning:double_time", "r");
+        a.step("formula", "f")
+            .step_week_premium(d, p)
+            .step("z", true);
+        let mut b = LineTrace::new("earning:double_time", "r");
+        b.step("formula", "f")
+            .step_premium(Label::Dated("workweek:", d), p)
+            .step("z", true);
+        assert_eq!(
+            serde_json::to_string(&a).unwrap(),
+            serde_json::to_string(&b).unwrap()
+        );
+        assert_eq!(a, b);
+        assert_eq!(
+            a.step_value("workweek:2025-03-10"),
+            b.step_value("workweek:2025-03-10")
+        );
+    }
+
     #[test]
     fn owned_parts_serialize_and_read_back() {
         let d = date("2025-03-03");
