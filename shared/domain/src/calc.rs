@@ -210,28 +210,26 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         },
     )?;
     let mut taxes: Vec<TaxLine> = Vec::with_capacity(12);
-    let (mut er_lines, mut er_traces): (Vec<TaxLine>, Vec<LineTrace>) =
-        (Vec::with_capacity(4), Vec::with_capacity(4));
     taxes.push(fit_line);
     traces.push(fit_trace);
-    federal::payroll_taxes_into(
+    let fica = FicaInput {
+        wages: fica_wages,
+        futa_wages: fica_wages,
+        ytd: &req.ytd,
+        employer: &req.employer,
+        work_state: ws,
+    };
+    federal::employee_fica_into(
         fed,
-        &FicaInput {
-            wages: fica_wages,
-            futa_wages: fica_wages,
-            ytd: &req.ytd,
-            employer: &req.employer,
-            work_state: ws,
-        },
+        &fica,
         &mut TaxOut {
             lines: &mut taxes,
             traces: &mut traces,
         },
-        &mut TaxOut {
-            lines: &mut er_lines,
-            traces: &mut er_traces,
-        },
-    )?;
+    );
+    // The employer lines (FICA, FUTA, SUI) are appended after every employee line below; their
+    // inputs are checked here, where `payroll_taxes_into` reports them.
+    federal::validate_employer(fed, &fica)?;
     let work_first = taxes.len();
     withholding::withhold_into(
         &StateTaxInput {
@@ -326,8 +324,6 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
         .iter()
         .fold(Decimal::ZERO, |s, d| add(s, d.amount));
     let net = sub(sub(sub(gross, ee_tax_total), ded_total), garn_total);
-    let er_tax_total = er_lines.iter().fold(Decimal::ZERO, |s, l| add(s, l.amount));
-    let employer_cost = add(cash, er_tax_total);
 
     let deferrals = deduction_lines
         .iter()
@@ -351,9 +347,20 @@ pub fn calculate(req: &PaycheckRequest) -> Result<PaycheckResult, CalcError> {
     };
 
     // Employer lines after the employee lines, then the garnishment and post-tax traces.
-    taxes.append(&mut er_lines);
-    traces.reserve_exact(er_traces.len() + g_traces.len() + post_traces.len());
-    traces.append(&mut er_traces);
+    let er_first = taxes.len();
+    traces.reserve(4 + g_traces.len() + post_traces.len());
+    federal::employer_taxes_into(
+        fed,
+        &fica,
+        &mut TaxOut {
+            lines: &mut taxes,
+            traces: &mut traces,
+        },
+    )?;
+    let er_tax_total = taxes[er_first..]
+        .iter()
+        .fold(Decimal::ZERO, |s, l| add(s, l.amount));
+    let employer_cost = add(cash, er_tax_total);
     traces.extend(g_traces);
     traces.extend(post_traces);
 

@@ -372,110 +372,184 @@ pub fn payroll_taxes_into(
     employee: &mut TaxOut,
     employer: &mut TaxOut,
 ) -> Result<(), CalcError> {
-    let p = &pack.params;
-    let id = pack.header.id.as_str();
-    let z = Decimal::ZERO;
-    let line = |code: &'static str, payer, taxable: Decimal, amount| TaxLine {
+    employee_fica_into(pack, input, employee);
+    validate_employer(pack, input)?;
+    employer_taxes_into(pack, input, employer)
+}
+
+/// A tax line with its taxable wages rounded to cents.
+fn tax_line(code: &'static str, payer: Payer, taxable: Decimal, amount: Decimal) -> TaxLine {
+    TaxLine {
         code: Cow::Borrowed(code),
         payer,
         taxable_wages: cents(taxable),
         amount,
         uncollected: None,
-    };
+    }
+}
 
-    // Social Security: wage base against YTD.
+/// Social Security wages this period: the wage base left after YTD, and the taxable part.
+fn ss_taxable(pack: &'static FederalPack, input: &FicaInput) -> (Decimal, Decimal) {
+    let z = Decimal::ZERO;
     let room = max(
-        sub(p.ss_wage_base.value, input.ytd.social_security_wages),
+        sub(
+            pack.params.ss_wage_base.value,
+            input.ytd.social_security_wages,
+        ),
         z,
     );
-    let ss_taxable = max(min(input.wages, room), z);
-    for (code, line_id, payer, rule) in [
-        (
-            "US_SS",
-            "tax:US_SS",
-            Payer::Employee,
-            "us.fica.social_security.employee",
-        ),
+    (room, max(min(input.wages, room), z))
+}
+
+/// The Social Security line (employee or employer).
+fn ss_line(pack: &'static FederalPack, input: &FicaInput, employer: bool) -> (TaxLine, LineTrace) {
+    let p = &pack.params;
+    let (room, taxable) = ss_taxable(pack, input);
+    let (code, line_id, payer, rule) = if employer {
         (
             "US_SS_ER",
             "tax:US_SS_ER",
             Payer::Employer,
             "us.fica.social_security.employer",
-        ),
-    ] {
-        let mut t = LineTrace::new(line_id, rule).pack(id);
-        t.reserve(2, 2, 2);
-        t.input("wages", input.wages)
-            .input("ytd_social_security_wages", input.ytd.social_security_wages)
-            .param("ss_wage_base", &p.ss_wage_base)
-            .param("ss_rate", &p.ss_rate)
-            .step("remaining_wage_base", room)
-            .step("taxable_wages", ss_taxable);
-        let amt = t.round(mul(ss_taxable, p.ss_rate.value));
-        let l = line(code, payer, ss_taxable, amt);
-        if payer == Payer::Employee {
-            employee.push((l, t));
-        } else {
-            employer.push((l, t));
-        }
-    }
-    // Medicare: no cap.
-    for (code, line_id, payer, rule) in [
+        )
+    } else {
         (
-            "US_MEDICARE",
-            "tax:US_MEDICARE",
+            "US_SS",
+            "tax:US_SS",
             Payer::Employee,
-            "us.fica.medicare.employee",
-        ),
+            "us.fica.social_security.employee",
+        )
+    };
+    let mut t = LineTrace::new(line_id, rule).pack(pack.header.id.as_str());
+    t.reserve(2, 2, 2);
+    t.input("wages", input.wages)
+        .input("ytd_social_security_wages", input.ytd.social_security_wages)
+        .param("ss_wage_base", &p.ss_wage_base)
+        .param("ss_rate", &p.ss_rate)
+        .step("remaining_wage_base", room)
+        .step("taxable_wages", taxable);
+    let amt = t.round(mul(taxable, p.ss_rate.value));
+    (tax_line(code, payer, taxable, amt), t)
+}
+
+/// The Medicare line (employee or employer): no cap.
+fn medicare_line(
+    pack: &'static FederalPack,
+    input: &FicaInput,
+    employer: bool,
+) -> (TaxLine, LineTrace) {
+    let p = &pack.params;
+    let (code, line_id, payer, rule) = if employer {
         (
             "US_MEDICARE_ER",
             "tax:US_MEDICARE_ER",
             Payer::Employer,
             "us.fica.medicare.employer",
+        )
+    } else {
+        (
+            "US_MEDICARE",
+            "tax:US_MEDICARE",
+            Payer::Employee,
+            "us.fica.medicare.employee",
+        )
+    };
+    let mut t = LineTrace::new(line_id, rule).pack(pack.header.id.as_str());
+    t.reserve(1, 1, 0);
+    t.input("wages", input.wages)
+        .param("medicare_rate", &p.medicare_rate);
+    let amt = t.round(mul(input.wages, p.medicare_rate.value));
+    (tax_line(code, payer, input.wages, amt), t)
+}
+
+/// Employee FICA lines: US_SS, US_MEDICARE, US_ADDL_MEDICARE, appended to `employee`.
+pub fn employee_fica_into(pack: &'static FederalPack, input: &FicaInput, employee: &mut TaxOut) {
+    let p = &pack.params;
+    let z = Decimal::ZERO;
+    employee.push(ss_line(pack, input, false));
+    employee.push(medicare_line(pack, input, false));
+    // Additional Medicare: wages above $200,000 YTD from this employer, any filing status.
+    let thr = p.addl_medicare_threshold.value;
+    let ytd = input.ytd.medicare_wages;
+    let taxable = max(
+        sub(
+            max(sub(add(ytd, input.wages), thr), z),
+            max(sub(ytd, thr), z),
         ),
-    ] {
-        let mut t = LineTrace::new(line_id, rule).pack(id);
-        t.reserve(1, 1, 0);
-        t.input("wages", input.wages)
-            .param("medicare_rate", &p.medicare_rate);
-        let amt = t.round(mul(input.wages, p.medicare_rate.value));
-        let l = line(code, payer, input.wages, amt);
-        if payer == Payer::Employee {
-            employee.push((l, t));
-        } else {
-            employer.push((l, t));
+        z,
+    );
+    let mut t = LineTrace::new("tax:US_ADDL_MEDICARE", "us.fica.additional_medicare")
+        .pack(pack.header.id.as_str());
+    t.reserve(2, 2, 1);
+    t.input("wages", input.wages)
+        .input("ytd_medicare_wages", ytd)
+        .param("addl_medicare_threshold", &p.addl_medicare_threshold)
+        .param("addl_medicare_rate", &p.addl_medicare_rate)
+        .step("wages_over_threshold", taxable);
+    let amt = t.round(mul(taxable, p.addl_medicare_rate.value));
+    employee.push((
+        tax_line("US_ADDL_MEDICARE", Payer::Employee, taxable, amt),
+        t,
+    ));
+}
+
+/// The employer inputs FUTA and SUI use, checked (the errors `employer_taxes_into` would give,
+/// in the same order), so a pipeline can report them where the FICA lines are computed and
+/// append the employer lines later.
+pub fn validate_employer(pack: &'static FederalPack, input: &FicaInput) -> Result<(), CalcError> {
+    let z = Decimal::ZERO;
+    let p = &pack.params;
+    let cr = input.employer.futa_credit_reduction.unwrap_or(z);
+    if cr < z || cr > p.futa_max_credit.value {
+        return Err(CalcError::invalid(
+            "employer.futa_credit_reduction",
+            format!("must be between 0 and {}", p.futa_max_credit.value),
+        ));
+    }
+    match (input.employer.sui_rate, input.employer.sui_wage_base) {
+        (None, None) => Ok(()),
+        (Some(_), None) => Err(CalcError::invalid(
+            "employer.sui_wage_base",
+            "is required with sui_rate",
+        )),
+        (None, Some(_)) => Err(CalcError::invalid(
+            "employer.sui_rate",
+            "is required with sui_wage_base",
+        )),
+        (Some(rate), Some(base)) => {
+            if rate < z || rate > dec!(0.2) {
+                return Err(CalcError::invalid(
+                    "employer.sui_rate",
+                    "must be a fraction between 0 and 0.2 (e.g. \"0.034\" for 3.4%)",
+                ));
+            }
+            if base < z {
+                return Err(CalcError::invalid(
+                    "employer.sui_wage_base",
+                    "must not be negative",
+                ));
+            }
+            Ok(())
         }
     }
-    // Additional Medicare: wages above $200,000 YTD from this employer, any filing status.
-    {
-        let thr = p.addl_medicare_threshold.value;
-        let ytd = input.ytd.medicare_wages;
-        let taxable = max(
-            sub(
-                max(sub(add(ytd, input.wages), thr), z),
-                max(sub(ytd, thr), z),
-            ),
-            z,
-        );
-        let mut t = LineTrace::new("tax:US_ADDL_MEDICARE", "us.fica.additional_medicare").pack(id);
-        t.reserve(2, 2, 1);
-        t.input("wages", input.wages)
-            .input("ytd_medicare_wages", ytd)
-            .param("addl_medicare_threshold", &p.addl_medicare_threshold)
-            .param("addl_medicare_rate", &p.addl_medicare_rate)
-            .step("wages_over_threshold", taxable);
-        let amt = t.round(mul(taxable, p.addl_medicare_rate.value));
-        employee.push((line("US_ADDL_MEDICARE", Payer::Employee, taxable, amt), t));
-    }
+}
+
+/// Employer lines: US_SS_ER, US_MEDICARE_ER, US_FUTA and `<ST>_SUI` (when the employer's SUI
+/// rate is known), appended to `employer`.
+pub fn employer_taxes_into(
+    pack: &'static FederalPack,
+    input: &FicaInput,
+    employer: &mut TaxOut,
+) -> Result<(), CalcError> {
+    validate_employer(pack, input)?;
+    let p = &pack.params;
+    let id = pack.header.id.as_str();
+    let z = Decimal::ZERO;
+    employer.push(ss_line(pack, input, true));
+    employer.push(medicare_line(pack, input, true));
     // FUTA: 6.0% less the 5.4% credit, plus any credit reduction, on the first $7,000.
     {
         let cr = input.employer.futa_credit_reduction.unwrap_or(z);
-        if cr < z || cr > p.futa_max_credit.value {
-            return Err(CalcError::invalid(
-                "employer.futa_credit_reduction",
-                format!("must be between 0 and {}", p.futa_max_credit.value),
-            ));
-        }
         let room = max(sub(p.futa_wage_base.value, input.ytd.futa_wages), z);
         let taxable = max(min(input.futa_wages, room), z);
         let net_rate = add(sub(p.futa_rate.value, p.futa_max_credit.value), cr);
@@ -492,54 +566,27 @@ pub fn payroll_taxes_into(
             .step("credit", mul(taxable, sub(p.futa_max_credit.value, cr)))
             .step("net_rate", net_rate);
         let amt = t.round(mul(taxable, net_rate));
-        employer.push((line("US_FUTA", Payer::Employer, taxable, amt), t));
+        employer.push((tax_line("US_FUTA", Payer::Employer, taxable, amt), t));
     }
-    // SUI: employer rate and wage base are the employer's inputs.
-    match (input.employer.sui_rate, input.employer.sui_wage_base) {
-        (None, None) => {}
-        (Some(_), None) => {
-            return Err(CalcError::invalid(
-                "employer.sui_wage_base",
-                "is required with sui_rate",
-            ));
-        }
-        (None, Some(_)) => {
-            return Err(CalcError::invalid(
-                "employer.sui_rate",
-                "is required with sui_wage_base",
-            ));
-        }
-        (Some(rate), Some(base)) => {
-            if rate < z || rate > dec!(0.2) {
-                return Err(CalcError::invalid(
-                    "employer.sui_rate",
-                    "must be a fraction between 0 and 0.2 (e.g. \"0.034\" for 3.4%)",
-                ));
-            }
-            if base < z {
-                return Err(CalcError::invalid(
-                    "employer.sui_wage_base",
-                    "must not be negative",
-                ));
-            }
-            let room = max(sub(base, input.ytd.sui_wages), z);
-            let taxable = max(min(input.futa_wages, room), z);
-            let code = crate::state::withholding::sui_code(input.work_state);
-            let mut t = LineTrace::new(
-                crate::state::withholding::sui_line(input.work_state),
-                "state.sui.employer",
-            );
-            t.reserve(2, 2, 1);
-            t.input("sui_wages", input.futa_wages)
-                .input("ytd_sui_wages", input.ytd.sui_wages)
-                .param_value("sui_rate", rate, "employer input: state-assigned SUI rate")
-                .param_value("sui_wage_base", base, "employer input: state SUI wage base")
-                .step("taxable_wages", taxable);
-            let amt = t.round(mul(taxable, rate));
-            let mut l = line("", Payer::Employer, taxable, amt);
-            l.code = code;
-            employer.push((l, t));
-        }
+    // SUI: employer rate and wage base are the employer's inputs (checked above).
+    if let (Some(rate), Some(base)) = (input.employer.sui_rate, input.employer.sui_wage_base) {
+        let room = max(sub(base, input.ytd.sui_wages), z);
+        let taxable = max(min(input.futa_wages, room), z);
+        let code = crate::state::withholding::sui_code(input.work_state);
+        let mut t = LineTrace::new(
+            crate::state::withholding::sui_line(input.work_state),
+            "state.sui.employer",
+        );
+        t.reserve(2, 2, 1);
+        t.input("sui_wages", input.futa_wages)
+            .input("ytd_sui_wages", input.ytd.sui_wages)
+            .param_value("sui_rate", rate, "employer input: state-assigned SUI rate")
+            .param_value("sui_wage_base", base, "employer input: state SUI wage base")
+            .step("taxable_wages", taxable);
+        let amt = t.round(mul(taxable, rate));
+        let mut l = tax_line("", Payer::Employer, taxable, amt);
+        l.code = code;
+        employer.push((l, t));
     }
     Ok(())
 }
