@@ -6,7 +6,9 @@
 //! resolves at compile time to one [`main_with`] of that group's router function, and the other
 //! groups' handlers (and what only they use, such as the job-queue transports of `/payroll-runs`)
 //! are never referenced. (Through a runtime `Group` value every group's router would be reachable
-//! and linked into every function.)
+//! and linked into every function.) The runs group is served without the in-process queue
+//! fallback ([`routes::runs::function_router`]): in Lambda the chunks must go to the queue
+//! `QUEUE_URL` names, and the function does not carry the calculation engine.
 
 use crate::routes::{self, Group};
 use crate::state::{AppState, SharedState};
@@ -24,7 +26,7 @@ pub fn main_for(groups: &[Group]) -> ExitCode {
         [Group::Time] => main_with(routes::time::router),
         [Group::Paychecks] => main_with(routes::paychecks::router),
         [Group::Audit] => main_with(routes::audit::router),
-        [Group::Runs] => main_with(routes::runs::router),
+        [Group::Runs] => main_with(routes::runs::function_router),
         [Group::Paystubs] => main_with(routes::paystubs::router),
         _ => main_with(|| {
             groups

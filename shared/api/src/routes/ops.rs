@@ -1,6 +1,12 @@
 //! Operational routes, outside the base path: `GET /health` (the process is up), `GET /ready`
 //! (PostgreSQL reachable; Redis reported but optional), `GET /metrics` (Prometheus text format)
-//! and `GET /openapi.json` (generated from the code of every endpoint group).
+//! and `GET /openapi.json`.
+//!
+//! The OpenAPI document is generated from the code of every endpoint group ([`openapi`], utoipa)
+//! into the committed file `shared/api/openapi.json`, which the route serves as it is: the
+//! function binaries then carry 100 kB of JSON instead of ≈ 1 MB of schema-building code, and
+//! the document is a reviewable file that clients can generate from. A test fails when the file
+//! differs from the code; `UPDATE_OPENAPI=1 cargo test -p payroll-api --lib openapi` rewrites it.
 
 use crate::state::SharedState;
 use axum::Json;
@@ -10,7 +16,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Serialize;
-use std::sync::OnceLock;
 use std::time::Duration;
 use utoipa::OpenApi;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
@@ -110,20 +115,27 @@ pub async fn metrics(State(state): State<SharedState>) -> Response {
 #[utoipa::path(get, path = "/openapi.json", tag = "ops",
     responses((status = 200, description = "OpenAPI document", content_type = "application/json", body = Object)))]
 pub async fn openapi_json() -> Response {
-    static DOC: OnceLock<String> = OnceLock::new();
-    let text = DOC.get_or_init(|| {
-        openapi()
-            .to_json()
-            .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-    });
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        text.clone(),
+        OPENAPI_JSON,
     )
         .into_response()
+}
+
+/// The committed OpenAPI document (`shared/api/openapi.json`, [`openapi`] serialized).
+pub const OPENAPI_JSON: &str = include_str!("../../openapi.json");
+
+/// Where [`OPENAPI_JSON`] comes from, for the test that keeps it current.
+pub const OPENAPI_FILE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json");
+
+/// [`openapi`] as the text of `shared/api/openapi.json`: pretty JSON and a final newline.
+pub fn openapi_text() -> Result<String, serde_json::Error> {
+    let mut text = serde_json::to_string_pretty(&openapi())?;
+    text.push('\n');
+    Ok(text)
 }
 
 /// The merged document: every endpoint group's paths under the base path, the ops routes at the
@@ -181,4 +193,31 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         }
     }
     doc
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    /// The served document is the one the code describes. With `UPDATE_OPENAPI=1` the file is
+    /// rewritten first (then commit it).
+    #[test]
+    fn committed_openapi_document_matches_the_code() {
+        let generated = openapi_text().unwrap();
+        if std::env::var_os("UPDATE_OPENAPI").is_some_and(|v| v == "1") {
+            std::fs::write(OPENAPI_FILE, &generated).unwrap();
+            return;
+        }
+        let committed = std::fs::read_to_string(OPENAPI_FILE).unwrap();
+        assert!(
+            committed == generated,
+            "{OPENAPI_FILE} differs from the routes' OpenAPI description: run \
+             `UPDATE_OPENAPI=1 cargo test -p payroll-api --lib openapi` and commit the file"
+        );
+        // What the route serves is that file (compiled in).
+        assert_eq!(OPENAPI_JSON, committed);
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI_JSON).unwrap();
+        assert!(doc["paths"]["/api/payroll/v1/payroll-runs"]["post"].is_object());
+    }
 }

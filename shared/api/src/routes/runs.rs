@@ -6,8 +6,10 @@
 //!
 //! The work is in `payroll_runs`; calculation is chunked onto a job queue. The queue of a state is
 //! the one installed with [`install_queue`] (`payroll serve` with `QUEUE_URL`), else the one
-//! `QUEUE_URL` names (the `api-runs` function: SQS), else an in-process queue with a local
-//! worker, created on first use.
+//! `QUEUE_URL` names (the `api-runs` function: SQS), else what the router's [`NoQueue`] says:
+//! an in-process queue with local workers, created on first use ([`router`]: `payroll serve`,
+//! tests), or 503 ([`function_router`]: the `api-runs` function, which then does not link the
+//! calculation engine at all).
 
 use crate::auth::{Auth, Permission};
 use crate::error::{ApiError, ApiResult};
@@ -44,11 +46,24 @@ use uuid::Uuid;
 )]
 pub struct ApiDoc;
 
+/// The group with an in-process queue and workers when no queue is installed or configured.
 pub fn router() -> Router<SharedState> {
+    routes::<LocalWorkers>()
+}
+
+/// The group as the `api-runs` function serves it: calculation needs the queue `QUEUE_URL` names
+/// (or an installed one) and answers 503 without it. A Lambda execution environment is frozen
+/// between invocations, so a worker inside it would stall the run; and without that fallback
+/// the function's binary does not contain the calculation engine.
+pub fn function_router() -> Router<SharedState> {
+    routes::<QueueRequired>()
+}
+
+fn routes<F: NoQueue>() -> Router<SharedState> {
     Router::new()
         .route("/payroll-runs", post(create_run).get(list_runs))
         .route("/payroll-runs/{id}", get(get_run))
-        .route("/payroll-runs/{id}/calculate", post(calculate))
+        .route("/payroll-runs/{id}/calculate", post(calculate::<F>))
         .route("/payroll-runs/{id}/approve", post(approve))
         .route("/payroll-runs/{id}/pay", post(pay))
         .route("/payroll-runs/{id}/void", post(void))
@@ -95,9 +110,47 @@ fn installed_queue(state: &SharedState) -> Result<Option<Arc<dyn JobQueue>>, Api
         .map(|(_, queue)| queue.clone()))
 }
 
+/// What calculation uses when no queue is installed and `QUEUE_URL` names none (a type, not a
+/// value, so that a router without the in-process fallback does not link it).
+pub trait NoQueue: Send + Sync + 'static {
+    fn fallback(state: &SharedState) -> Result<Arc<dyn JobQueue>, ApiError>;
+}
+
+/// An in-process queue and as many local workers as cores (`payroll serve` without `QUEUE_URL`).
+pub enum LocalWorkers {}
+
+/// No fallback: 503 naming `QUEUE_URL`.
+pub enum QueueRequired {}
+
+impl NoQueue for LocalWorkers {
+    fn fallback(state: &SharedState) -> Result<Arc<dyn JobQueue>, ApiError> {
+        let queue: Arc<dyn JobQueue> = InProcessQueue::new();
+        let workers = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(2);
+        payroll_runs::worker::spawn_in_process(
+            state.db.clone(),
+            queue.clone(),
+            payroll_runs::worker::WorkerConfig {
+                concurrency: workers,
+                ..Default::default()
+            },
+        );
+        Ok(queue)
+    }
+}
+
+impl NoQueue for QueueRequired {
+    fn fallback(_: &SharedState) -> Result<Arc<dyn JobQueue>, ApiError> {
+        Err(ApiError::unavailable(
+            "no job queue: set QUEUE_URL to the SQS queue (or Redis Streams) the run workers consume",
+        ))
+    }
+}
+
 /// The installed queue; else the one `QUEUE_URL` names (SQS for the Lambda functions, Redis
-/// Streams on Kubernetes), connected once per state; else an in-process queue and worker.
-async fn queue_for(state: &SharedState) -> Result<Arc<dyn JobQueue>, ApiError> {
+/// Streams on Kubernetes), connected once per state; else `F`'s fallback.
+async fn queue_for<F: NoQueue>(state: &SharedState) -> Result<Arc<dyn JobQueue>, ApiError> {
     if let Some(queue) = installed_queue(state)? {
         return Ok(queue);
     }
@@ -113,22 +166,10 @@ async fn queue_for(state: &SharedState) -> Result<Arc<dyn JobQueue>, ApiError> {
     {
         return Ok(queue.clone());
     }
-    if let Some(queue) = external {
-        q.push((Arc::downgrade(state), queue.clone()));
-        return Ok(queue);
-    }
-    let queue: Arc<dyn JobQueue> = InProcessQueue::new();
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(2);
-    payroll_runs::worker::spawn_in_process(
-        state.db.clone(),
-        queue.clone(),
-        payroll_runs::worker::WorkerConfig {
-            concurrency: workers,
-            ..Default::default()
-        },
-    );
+    let queue = match external {
+        Some(queue) => queue,
+        None => F::fallback(state)?,
+    };
     q.push((Arc::downgrade(state), queue.clone()));
     Ok(queue)
 }
@@ -437,14 +478,14 @@ pub async fn get_run(
     responses((status = 202, body = RunOut), (status = 401), (status = 403), (status = 404),
               (status = 409, description = "Not calculable in its status"),
               (status = 503, description = "The job queue is unavailable")))]
-pub async fn calculate(
+pub async fn calculate<F: NoQueue>(
     State(state): State<SharedState>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> ApiResult<Response> {
     auth.require(Permission::WriteOrg)?;
     let id = parse_id(&id)?;
-    let queue = queue_for(&state).await?;
+    let queue = queue_for::<F>(&state).await?;
     let run = engine::calculate(
         &state.db,
         queue.as_ref(),

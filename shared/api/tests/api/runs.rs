@@ -509,6 +509,65 @@ async fn a_full_run_from_time_entries_to_paid_stubs_then_void() {
     app.cleanup().await;
 }
 
+/// The `api-runs` function's router has no in-process fallback: without `QUEUE_URL` (unset in
+/// the test environment) calculating is a 503 naming it and changes nothing; with a queue
+/// installed the same router calculates.
+#[tokio::test]
+async fn the_function_router_needs_a_queue_and_changes_nothing_without_one() {
+    assert!(
+        std::env::var_os("QUEUE_URL").is_none(),
+        "QUEUE_URL must be unset for this test"
+    );
+    let mut app = TestApp::spawn().await;
+    let s = setup(&app).await;
+    app.router = payroll_api::app_with(
+        app.state.clone(),
+        payroll_api::routes::runs::function_router(),
+    );
+    let run = create_run(&app, &s).await;
+    let r = app
+        .post(
+            &p(&format!("/payroll-runs/{run}/calculate")),
+            &app.admin(),
+            &json!({}),
+        )
+        .await;
+    assert_problem(&r, 503, "unavailable");
+    assert!(r.text.contains("QUEUE_URL"), "{}", r.text);
+    let v = ok(
+        app.get(&p(&format!("/payroll-runs/{run}")), &app.admin())
+            .await,
+        200,
+    )
+    .await;
+    assert_eq!(v["status"], "draft");
+    assert_eq!(
+        count(
+            &app,
+            "SELECT count(*) FROM payroll_run_items WHERE run_id = $1",
+            run
+        )
+        .await,
+        0
+    );
+
+    // A queue (here: one this test drains by hand) makes the same router calculate.
+    let queue = InProcessQueue::new();
+    payroll_api::routes::runs::install_queue(&app.state, queue.clone());
+    let r = app
+        .post(
+            &p(&format!("/payroll-runs/{run}/calculate")),
+            &app.admin(),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(ok(r, 202).await["status"], "calculating");
+    let deliveries = queue.receive(10, Duration::from_millis(100)).await.unwrap();
+    let employees: usize = deliveries.iter().map(|d| d.chunk.employee_ids.len()).sum();
+    assert_eq!(employees, 3);
+    app.cleanup().await;
+}
+
 #[tokio::test]
 async fn a_time_entry_changed_after_calculation_blocks_approval_until_recalculated() {
     let app = TestApp::spawn().await;
