@@ -93,6 +93,7 @@ pub const DEFAULT_AUDIENCE: &str = "payroll-api";
 
 impl JwtConfig {
     pub fn new(secret: &[u8], issuer: &str, audience: &str) -> Result<JwtConfig, String> {
+        hs256::install();
         if secret.len() < 32 {
             return Err("PAYROLL_JWT_SECRET must be at least 32 bytes".into());
         }
@@ -155,6 +156,93 @@ impl JwtConfig {
         jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.secret), &v)
             .map(|d| d.claims)
             .map_err(|e| e.to_string())
+    }
+}
+
+/// jsonwebtoken's cryptography for the one algorithm the API signs and accepts, HS256 (HMAC with
+/// SHA-256, `hmac` + `sha2`), installed as the process default by [`JwtConfig::new`]. The crate's
+/// own RustCrypto provider would also link RSA, ECDSA and EdDSA (≈ 0.5 MB in every function
+/// binary); any other algorithm is `UnsupportedAlgorithm` here, and [`JwtConfig::verify`]
+/// already refuses a token whose header names another one before a key is used.
+mod hs256 {
+    use hmac::{Hmac, KeyInit, Mac};
+    use jsonwebtoken::crypto::{CryptoProvider, JwtSigner, JwtVerifier, KeyUtils};
+    use jsonwebtoken::errors::{ErrorKind, Result};
+    use jsonwebtoken::signature::{self, Signer, Verifier};
+    use jsonwebtoken::{Algorithm, AlgorithmFamily};
+    use sha2::Sha256;
+
+    struct Hs256(Hmac<Sha256>);
+
+    impl Hs256 {
+        fn keyed(alg: &Algorithm, family: AlgorithmFamily, secret: &[u8]) -> Result<Hs256> {
+            if *alg != Algorithm::HS256 {
+                return Err(ErrorKind::UnsupportedAlgorithm.into());
+            }
+            if family != AlgorithmFamily::Hmac {
+                return Err(ErrorKind::InvalidKeyFormat.into());
+            }
+            Hmac::new_from_slice(secret)
+                .map(Hs256)
+                .map_err(|_| ErrorKind::InvalidKeyFormat.into())
+        }
+
+        fn mac(&self, message: &[u8]) -> Hmac<Sha256> {
+            let mut mac = self.0.clone();
+            mac.update(message);
+            mac
+        }
+    }
+
+    impl Signer<Vec<u8>> for Hs256 {
+        fn try_sign(&self, message: &[u8]) -> std::result::Result<Vec<u8>, signature::Error> {
+            Ok(self.mac(message).finalize().into_bytes().to_vec())
+        }
+    }
+
+    impl Verifier<Vec<u8>> for Hs256 {
+        /// Constant-time comparison (`Mac::verify_slice`).
+        fn verify(
+            &self,
+            message: &[u8],
+            sig: &Vec<u8>,
+        ) -> std::result::Result<(), signature::Error> {
+            self.mac(message)
+                .verify_slice(sig)
+                .map_err(|_| signature::Error::new())
+        }
+    }
+
+    impl JwtSigner for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    impl JwtVerifier for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    static PROVIDER: CryptoProvider = CryptoProvider {
+        signer_factory: |alg, key| {
+            let signer: Box<dyn JwtSigner> =
+                Box::new(Hs256::keyed(alg, key.family(), key.as_bytes())?);
+            Ok(signer)
+        },
+        verifier_factory: |alg, key| {
+            let verifier: Box<dyn JwtVerifier> =
+                Box::new(Hs256::keyed(alg, key.family(), key.try_get_as_bytes()?)?);
+            Ok(verifier)
+        },
+        // JWKs are not used (the key is a shared secret).
+        key_utils: KeyUtils::new_unimplemented(),
+    };
+
+    /// Make [`PROVIDER`] the process default (once; later calls change nothing).
+    pub(super) fn install() {
+        let _already = PROVIDER.install_default();
     }
 }
 
@@ -246,5 +334,73 @@ impl FromRequestParts<SharedState> for Auth {
         let auth = Auth::from_header(&state.jwt, header)?;
         parts.extensions.insert(auth.clone());
         Ok(auth)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use base64::Engine;
+
+    const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+
+    fn config() -> JwtConfig {
+        JwtConfig::new(SECRET, DEFAULT_ISSUER, DEFAULT_AUDIENCE).unwrap()
+    }
+
+    /// The provider's HS256 is HMAC-SHA-256: RFC 4231 test case 2.
+    #[test]
+    fn hs256_signature_is_hmac_sha256() {
+        let _ = config(); // installs the provider
+        let sig = jsonwebtoken::crypto::sign(
+            b"what do ya want for nothing?",
+            &EncodingKey::from_secret(b"Jefe"),
+            Algorithm::HS256,
+        )
+        .unwrap();
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(sig)
+            .unwrap();
+        assert_eq!(
+            hex::encode(bytes),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+    }
+
+    #[test]
+    fn tokens_round_trip_and_tampering_or_other_algorithms_fail() {
+        let jwt = config();
+        let tenant = Uuid::new_v4();
+        let token = jwt
+            .mint("a@example.com", tenant, &[Role::PayrollClerk], None, 60)
+            .unwrap();
+        let claims = jwt.verify(&token).unwrap();
+        assert_eq!(claims.tenant_id, tenant);
+        assert_eq!(claims.roles, vec!["payroll_clerk".to_owned()]);
+
+        // Another secret, a changed payload, a truncated signature.
+        let other = JwtConfig::new(&[7u8; 32], DEFAULT_ISSUER, DEFAULT_AUDIENCE).unwrap();
+        assert!(other.verify(&token).is_err());
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let forged_claims = jwt
+            .mint("a@example.com", tenant, &[Role::PayrollAdmin], None, 60)
+            .unwrap();
+        let forged_payload = forged_claims.split('.').nth(1).unwrap().to_owned();
+        parts[1] = &forged_payload;
+        assert!(jwt.verify(&parts.join(".")).is_err());
+        assert!(jwt.verify(&token[..token.len() - 4]).is_err());
+
+        // HS384 is neither signed nor accepted.
+        let hs384 = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS384),
+            &serde_json::json!({"sub": "x"}),
+            &EncodingKey::from_secret(SECRET),
+        );
+        assert!(hs384.is_err(), "{hs384:?}");
+        let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"alg":"HS384","typ":"JWT"}"#);
+        let relabelled = format!("{header}.{}.{}", parts[1], token.split('.').nth(2).unwrap());
+        assert!(jwt.verify(&relabelled).is_err());
     }
 }
