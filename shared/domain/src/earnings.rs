@@ -17,7 +17,7 @@
 
 use crate::error::CalcError;
 use crate::hours::{self, Classified};
-use crate::money::{add, cmp, is_positive, mul, normalize};
+use crate::money::{add, cmp, is_positive, max, mul, normalize, sub};
 use crate::request::{EarningInput, EarningType, OvertimeRules, PaycheckRequest};
 use crate::response::{EarningLine, HoursSummary};
 use crate::rules::FederalPack;
@@ -223,6 +223,8 @@ struct WeekPay {
     cash: Decimal,
     /// Exact overtime premium (0.5×RR×OT + 1.0×RR×DT).
     premium: Decimal,
+    /// Pay the minimum wage requires for the week's hours (tip credit only).
+    required: Decimal,
     makeup: Decimal,
 }
 
@@ -578,7 +580,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         for &i in &cls.order[w.first..w.end] {
             let e = &entries[i];
             let r = if tip_credit {
-                e.rate.max(wp.mw)
+                max(e.rate, wp.mw)
             } else {
                 e.rate
             };
@@ -588,7 +590,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         wp.nd = nd[wi];
         wp.tips = tips_w[wi];
         if is_positive(w.hours) {
-            wp.rr = (straight + wp.nd) / w.hours;
+            wp.rr = add(straight, wp.nd) / w.hours;
         }
     }
 
@@ -671,9 +673,14 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             if !is_positive(w.hours) {
                 continue;
             }
-            let required =
-                wp.mw * w.hours + HALF * wp.mw * w.totals.overtime + wp.mw * w.totals.double_time;
-            wp.makeup = (required - wp.cash - wp.tips).max(Decimal::ZERO);
+            wp.required = add(
+                add(
+                    mul(wp.mw, w.hours),
+                    mul(mul(HALF, wp.mw), w.totals.overtime),
+                ),
+                mul(wp.mw, w.totals.double_time),
+            );
+            wp.makeup = max(sub(sub(wp.required, wp.cash), wp.tips), Decimal::ZERO);
         }
     }
 
@@ -699,7 +706,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
             (EarningType::CashTips, cash_tips_te, cash_tips_in),
             (EarningType::ChargedTips, charged_tips_te, charged_tips_in),
         ] {
-            if !(te + inp).is_zero() {
+            if !add(te, inp).is_zero() {
                 bump(kind, 1);
             }
         }
@@ -793,7 +800,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
                     kind,
                     job: job.map(str::to_owned),
                     hours: Some(g.hours),
-                    rate: g.rr_is_rate.then(|| normalize(mult * rate)),
+                    rate: g.rr_is_rate.then(|| normalize(mul(mult, rate))),
                     amount,
                 },
                 t,
@@ -831,7 +838,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
         (EarningType::CashTips, cash_tips_te, cash_tips_in),
         (EarningType::ChargedTips, charged_tips_te, charged_tips_in),
     ] {
-        let exact = te + inp;
+        let exact = add(te, inp);
         if exact.is_zero() {
             continue;
         }
@@ -858,7 +865,7 @@ pub fn compute(ctx: &EarningsContext) -> Result<EarningsOutcome, CalcError> {
     }
 
     if tip_credit {
-        let total: Decimal = weeks.iter().map(|w| w.makeup).sum();
+        let total = weeks.iter().fold(Decimal::ZERO, |s, w| add(s, w.makeup));
         if is_positive(total) {
             let mut t = LineTrace::new(
                 line_id(EarningType::TipMakeup),
@@ -1011,9 +1018,7 @@ fn week_trace(
         }
     }
     if tip_credit && is_positive(w.hours) {
-        let required =
-            wp.mw * w.hours + HALF * wp.mw * w.totals.overtime + wp.mw * w.totals.double_time;
-        t.step("tip_credit_required", normalize(required))
+        t.step("tip_credit_required", normalize(wp.required))
             .step("cash_wages", normalize(wp.cash))
             .step("tips", normalize(wp.tips))
             .step("tip_makeup", normalize(wp.makeup));
