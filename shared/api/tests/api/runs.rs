@@ -154,6 +154,16 @@ async fn create_run(app: &TestApp, s: &Setup) -> Uuid {
     id_of(&v)
 }
 
+/// `POST /payroll-runs/{run}/calculate` with an empty body.
+async fn calculate(app: &TestApp, run: Uuid, token: &str) -> TestResponse {
+    app.post(
+        &p(&format!("/payroll-runs/{run}/calculate")),
+        token,
+        &json!({}),
+    )
+    .await
+}
+
 /// Poll until the run leaves `calculating`.
 async fn wait_calculated(app: &TestApp, run: Uuid) -> Value {
     for _ in 0..400 {
@@ -231,16 +241,7 @@ async fn a_full_run_from_time_entries_to_paid_stubs_then_void() {
     assert_eq!(bad.json["errors"][0]["field"], "period_start");
     // A clerk may read but not run payroll; another tenant sees nothing.
     let clerk = app.token(Role::PayrollClerk);
-    assert_eq!(
-        app.post(
-            &p(&format!("/payroll-runs/{run}/calculate")),
-            &clerk,
-            &json!({})
-        )
-        .await
-        .status,
-        403
-    );
+    assert_eq!(calculate(&app, run, &clerk).await.status, 403);
     let other = app.token_for(app.other_tenant, Role::PayrollAdmin, None);
     assert_eq!(
         app.get(&p(&format!("/payroll-runs/{run}")), &other)
@@ -251,13 +252,7 @@ async fn a_full_run_from_time_entries_to_paid_stubs_then_void() {
     // Approving a draft is a conflict.
     assert_problem(&approve(&app, run, Some("x")).await, 409, "conflict");
 
-    let r = app
-        .post(
-            &p(&format!("/payroll-runs/{run}/calculate")),
-            &admin,
-            &json!({}),
-        )
-        .await;
+    let r = calculate(&app, run, &admin).await;
     let v = ok(r, 202).await;
     assert_eq!(v["progress"]["total"], 3);
     let v = wait_calculated(&app, run).await;
@@ -437,16 +432,7 @@ async fn a_full_run_from_time_entries_to_paid_stubs_then_void() {
     );
 
     // A paid run is never edited: recalculation is refused; void creates a reversal.
-    assert_problem(
-        &app.post(
-            &p(&format!("/payroll-runs/{run}/calculate")),
-            &admin,
-            &json!({}),
-        )
-        .await,
-        409,
-        "conflict",
-    );
+    assert_problem(&calculate(&app, run, &admin).await, 409, "conflict");
     let rev = ok(
         app.post(&p(&format!("/payroll-runs/{run}/void")), &admin, &json!({}))
             .await,
@@ -525,13 +511,7 @@ async fn the_function_router_needs_a_queue_and_changes_nothing_without_one() {
         payroll_api::routes::runs::function_router(),
     );
     let run = create_run(&app, &s).await;
-    let r = app
-        .post(
-            &p(&format!("/payroll-runs/{run}/calculate")),
-            &app.admin(),
-            &json!({}),
-        )
-        .await;
+    let r = calculate(&app, run, &app.admin()).await;
     assert_problem(&r, 503, "unavailable");
     assert!(r.text.contains("QUEUE_URL"), "{}", r.text);
     let v = ok(
@@ -554,13 +534,7 @@ async fn the_function_router_needs_a_queue_and_changes_nothing_without_one() {
     // A queue (here: one this test drains by hand) makes the same router calculate.
     let queue = InProcessQueue::new();
     payroll_api::routes::runs::install_queue(&app.state, queue.clone());
-    let r = app
-        .post(
-            &p(&format!("/payroll-runs/{run}/calculate")),
-            &app.admin(),
-            &json!({}),
-        )
-        .await;
+    let r = calculate(&app, run, &app.admin()).await;
     assert_eq!(ok(r, 202).await["status"], "calculating");
     let deliveries = queue.receive(10, Duration::from_millis(100)).await.unwrap();
     let employees: usize = deliveries.iter().map(|d| d.chunk.employee_ids.len()).sum();
@@ -574,16 +548,7 @@ async fn a_time_entry_changed_after_calculation_blocks_approval_until_recalculat
     let admin = app.admin();
     let s = setup(&app).await;
     let run = create_run(&app, &s).await;
-    ok(
-        app.post(
-            &p(&format!("/payroll-runs/{run}/calculate")),
-            &admin,
-            &json!({}),
-        )
-        .await,
-        202,
-    )
-    .await;
+    ok(calculate(&app, run, &admin).await, 202).await;
     let v = wait_calculated(&app, run).await;
     let hash = v["calc_hash"].as_str().unwrap().to_owned();
     // Re-send one entry with more hours (idempotent by external_id: an update).
@@ -609,16 +574,7 @@ async fn a_time_entry_changed_after_calculation_blocks_approval_until_recalculat
             .json["status"],
         "calculated"
     );
-    ok(
-        app.post(
-            &p(&format!("/payroll-runs/{run}/calculate")),
-            &admin,
-            &json!({}),
-        )
-        .await,
-        202,
-    )
-    .await;
+    ok(calculate(&app, run, &admin).await, 202).await;
     let v2 = wait_calculated(&app, run).await;
     let hash2 = v2["calc_hash"].as_str().unwrap().to_owned();
     assert_ne!(hash, hash2);
@@ -641,16 +597,7 @@ async fn two_concurrent_approvals_exactly_one_succeeds() {
     let app = TestApp::spawn().await;
     let s = setup(&app).await;
     let run = create_run(&app, &s).await;
-    ok(
-        app.post(
-            &p(&format!("/payroll-runs/{run}/calculate")),
-            &app.admin(),
-            &json!({}),
-        )
-        .await,
-        202,
-    )
-    .await;
+    ok(calculate(&app, run, &app.admin()).await, 202).await;
     let hash = wait_calculated(&app, run).await["calc_hash"]
         .as_str()
         .unwrap()
@@ -827,16 +774,7 @@ async fn redis_streams_with_two_workers_completes_the_run() {
             rx.clone(),
         )));
     }
-    ok(
-        app.post(
-            &p(&format!("/payroll-runs/{run}/calculate")),
-            &app.admin(),
-            &json!({}),
-        )
-        .await,
-        202,
-    )
-    .await;
+    ok(calculate(&app, run, &app.admin()).await, 202).await;
     let v = wait_calculated(&app, run).await;
     assert_eq!(v["status"], "calculated");
     assert_eq!(v["progress"], json!({"total": 3, "done": 3, "failed": 0}));
