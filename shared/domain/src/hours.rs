@@ -110,6 +110,17 @@ pub fn workweek_start(date: NaiveDate, start: Weekday) -> NaiveDate {
         .unwrap_or(date)
 }
 
+/// The workweek containing `date`: its first day (`workweek_start`) and the last date that
+/// workweek holds for reuse on later dates (6 days on, or `date` itself when the date arithmetic
+/// leaves chrono's range, so only that date reuses it).
+fn workweek_span(date: NaiveDate, start: Weekday) -> (NaiveDate, NaiveDate) {
+    let back = (date.weekday().num_days_from_monday() + 7 - start.num_days_from_monday()) % 7;
+    match date.checked_sub_days(Days::new(u64::from(back))) {
+        Some(first) => (first, first.checked_add_days(Days::new(6)).unwrap_or(date)),
+        None => (date, date),
+    }
+}
+
 /// Whether a `job` label is longer than `MAX_JOB_LEN` characters.
 pub fn job_too_long(job: Option<&str>) -> bool {
     // A label of at most MAX_JOB_LEN bytes has at most that many characters: no count needed.
@@ -423,7 +434,7 @@ fn classify_decimal(
 mod fast {
     use super::{
         CA_DAILY_DOUBLE_TIME_HOURS, CA_DAILY_OVERTIME_HOURS, CA_WEEKLY_OVERTIME_HOURS, DayClass,
-        EntrySplit, Workweek, workweek_start,
+        EntrySplit, Workweek, workweek_span,
     };
     use crate::request::{OvertimeRules, TimeEntry};
     use chrono::{NaiveDate, Weekday};
@@ -586,15 +597,20 @@ mod fast {
             hours[i] = H::from_dec(e.hours)?;
             dates[i] = e.date;
         }
-        let mut prev: Option<(NaiveDate, NaiveDate)> = None;
+        // The current workweek (first day, last date it holds): dates come in order, so a date
+        // up to that last one is in the same week.
+        let mut cur: Option<(NaiveDate, NaiveDate)> = None;
         for &i in order {
             let d = dates[i];
-            let w = match prev {
-                Some((pd, pw)) if pd == d => pw,
-                _ => workweek_start(d, week_start_day),
+            let w = match cur {
+                Some((first, last)) if d <= last => first,
+                _ => {
+                    let span = workweek_span(d, week_start_day);
+                    cur = Some(span);
+                    span.0
+                }
             };
             wstart[i] = w;
-            prev = Some((d, w));
         }
         let mut sp = [Split::default(); MAX];
         let mut entry_week = vec![0usize; n];
@@ -945,6 +961,37 @@ mod tests {
                 ..Default::default()
             }
         );
+    }
+
+    #[test]
+    fn workweek_span_matches_workweek_start() {
+        let days = [
+            Weekday::Mon,
+            Weekday::Tue,
+            Weekday::Wed,
+            Weekday::Thu,
+            Weekday::Fri,
+            Weekday::Sat,
+            Weekday::Sun,
+        ];
+        let from: NaiveDate = "2024-12-20".parse().unwrap();
+        for ws in days {
+            for k in 0..30u64 {
+                let d = from.checked_add_days(Days::new(k)).unwrap();
+                let (first, last) = workweek_span(d, ws);
+                assert_eq!(first, workweek_start(d, ws));
+                assert_eq!(last, first.checked_add_days(Days::new(6)).unwrap());
+                assert_ne!(workweek_start(last.succ_opt().unwrap(), ws), first);
+            }
+            // At the ends of chrono's range the span still gives the same first day, and a
+            // later date it holds has that first day too.
+            for d in [NaiveDate::MIN, NaiveDate::MAX] {
+                let (first, last) = workweek_span(d, ws);
+                assert_eq!(first, workweek_start(d, ws));
+                assert!(last >= d);
+                assert_eq!(workweek_start(last, ws), first);
+            }
+        }
     }
 
     #[test]
