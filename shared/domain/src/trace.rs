@@ -513,7 +513,7 @@ impl Drop for Entries {
 impl Entries {
     /// Put a list back into the pool (freed instead when its class is full, when it is far
     /// larger than every class, or during thread teardown).
-    #[inline(never)]
+    #[inline]
     fn give_back(&mut self) {
         // Lists of a class's exact capacity (as `take` makes them, or grown by doubling).
         let class = match self.0.capacity() {
