@@ -180,20 +180,7 @@ pub fn add(a: Decimal, b: Decimal) -> Decimal {
             return a;
         }
         let (sa, sb) = (scale_of(fa), scale_of(fb));
-        let sum = if sa == sb {
-            xa.checked_add(xb)
-        } else if sa > sb {
-            POW10_U64
-                .get((sa - sb) as usize)
-                .and_then(|p| xb.checked_mul(*p))
-                .and_then(|y| xa.checked_add(y))
-        } else {
-            POW10_U64
-                .get((sb - sa) as usize)
-                .and_then(|p| xa.checked_mul(*p))
-                .and_then(|x| x.checked_add(xb))
-        };
-        if let Some(m) = sum {
+        if let Some(m) = aligned(xa, sa, xb, sb).and_then(|(x, y)| x.checked_add(y)) {
             return from_u64(m, sa.max(sb));
         }
     }
@@ -232,6 +219,21 @@ fn add_wide(a: Decimal, b: Decimal) -> Decimal {
     a + b
 }
 
+/// Two 64-bit mantissas brought to the larger of their scales (the smaller-scale one multiplied
+/// by a power of ten), or `None` when that overflows 64 bits.
+#[inline(always)]
+fn aligned(xa: u64, sa: u32, xb: u64, sb: u32) -> Option<(u64, u64)> {
+    if sa == sb {
+        Some((xa, xb))
+    } else if sa > sb {
+        let p = POW10_U64.get((sa - sb) as usize)?;
+        Some((xa, xb.checked_mul(*p)?))
+    } else {
+        let p = POW10_U64.get((sb - sa) as usize)?;
+        Some((xa.checked_mul(*p)?, xb))
+    }
+}
+
 /// `a - b` with exactly the value, scale and sign `Decimal`'s `-` gives (`b` zero: `a`
 /// unchanged; otherwise the difference at the larger scale, a zero difference positive),
 /// computed inline on the integer mantissas when both are non-negative, `a` is not zero and both
@@ -244,20 +246,7 @@ pub fn sub(a: Decimal, b: Decimal) -> Decimal {
             return a;
         }
         let (sa, sb) = (scale_of(fa), scale_of(fb));
-        let aligned = if sa == sb {
-            Some((xa, xb))
-        } else if sa > sb {
-            POW10_U64
-                .get((sa - sb) as usize)
-                .and_then(|p| xb.checked_mul(*p))
-                .map(|y| (xa, y))
-        } else {
-            POW10_U64
-                .get((sb - sa) as usize)
-                .and_then(|p| xa.checked_mul(*p))
-                .map(|x| (x, xb))
-        };
-        if let Some((x, y)) = aligned {
+        if let Some((x, y)) = aligned(xa, sa, xb, sb) {
             let s = sa.max(sb);
             return if x >= y {
                 from_u64(x - y, s)

@@ -164,6 +164,16 @@ async fn calculate(app: &TestApp, run: Uuid, token: &str) -> TestResponse {
     .await
 }
 
+/// How many items (employees) the run has.
+async fn item_count(app: &TestApp, run: Uuid) -> i64 {
+    count(
+        app,
+        "SELECT count(*) FROM payroll_run_items WHERE run_id = $1",
+        run,
+    )
+    .await
+}
+
 /// Poll until the run leaves `calculating`.
 async fn wait_calculated(app: &TestApp, run: Uuid) -> Value {
     for _ in 0..400 {
@@ -521,15 +531,7 @@ async fn the_function_router_needs_a_queue_and_changes_nothing_without_one() {
     )
     .await;
     assert_eq!(v["status"], "draft");
-    assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM payroll_run_items WHERE run_id = $1",
-            run
-        )
-        .await,
-        0
-    );
+    assert_eq!(item_count(&app, run).await, 0);
 
     // A queue (here: one this test drains by hand) makes the same router calculate.
     let queue = InProcessQueue::new();
@@ -670,15 +672,7 @@ async fn duplicated_and_concurrent_chunks_give_one_result_per_employee() {
         .json;
     assert_eq!(after["calc_hash"], v["calc_hash"]);
     assert_eq!(after["totals"], v["totals"]);
-    assert_eq!(
-        count(
-            &app,
-            "SELECT count(*) FROM payroll_run_items WHERE run_id = $1",
-            run
-        )
-        .await,
-        3
-    );
+    assert_eq!(item_count(&app, run).await, 3);
     // The SQL hash is the domain's canonical hash.
     let tx = app.db.tenant_tx(app.tenant).await.unwrap();
     let lines: Vec<(String, String, String)> = tx
