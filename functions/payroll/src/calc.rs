@@ -10,12 +10,12 @@ use std::io::Write;
 pub fn calculate_text(json: &str, pretty: bool) -> Result<String, CalcError> {
     let req = parse_request(json)?;
     let res = calculate(&req)?;
-    let out = if pretty {
+    if pretty {
         serde_json::to_string_pretty(&res)
+            .map_err(|e| CalcError::Invariant(format!("serialize the result: {e}")))
     } else {
-        serde_json::to_string(&res)
-    };
-    out.map_err(|e| CalcError::Invariant(format!("serialize the result: {e}")))
+        Ok(res.to_json())
+    }
 }
 
 pub fn run(a: &CalcArgs) -> Result<(), Failure> {

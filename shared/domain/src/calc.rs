@@ -20,7 +20,7 @@ use std::borrow::Cow;
 pub fn calculate_json(json: &str) -> Result<String, CalcError> {
     let req = crate::parse_request(json)?;
     let res = calculate(&req)?;
-    serde_json::to_string(&res).map_err(|e| CalcError::Invariant(format!("serialize: {e}")))
+    Ok(res.to_json())
 }
 
 /// The state pack for `code` on the pay date, or the right error: a state we have no pack for at

@@ -11,6 +11,7 @@ pub mod error;
 pub mod federal;
 pub mod garnish;
 pub mod hours;
+mod json;
 pub mod money;
 pub mod request;
 pub mod response;

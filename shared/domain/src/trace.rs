@@ -6,7 +6,8 @@
 //! when the trace is serialized (or displayed). The JSON is the same as if every label and text
 //! had been formatted eagerly.
 
-use chrono::{Datelike, NaiveDate};
+use crate::json::{JsonOut, push_date, push_decimal, push_usize};
+use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
@@ -16,26 +17,18 @@ use std::fmt;
 pub type Str = Cow<'static, str>;
 
 /// Write `d` as `YYYY-MM-DD` (the same text as `NaiveDate`'s `Display`).
-fn write_date(f: &mut dyn fmt::Write, d: NaiveDate) -> fmt::Result {
-    let y = d.year();
-    if !(0..=9999).contains(&y) {
-        return write!(f, "{d}");
+pub(crate) fn write_date(f: &mut dyn fmt::Write, d: NaiveDate) -> fmt::Result {
+    match crate::json::date_bytes(d) {
+        // All ASCII digits and dashes.
+        Some(b) => f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?),
+        None => write!(f, "{d}"),
     }
-    let (m, day) = (d.month() as u8, d.day() as u8);
-    let y = y as u16;
-    let b = [
-        b'0' + (y / 1000) as u8,
-        b'0' + (y / 100 % 10) as u8,
-        b'0' + (y / 10 % 10) as u8,
-        b'0' + (y % 10) as u8,
-        b'-',
-        b'0' + m / 10,
-        b'0' + m % 10,
-        b'-',
-        b'0' + day / 10,
-        b'0' + day % 10,
-    ];
-    // All ASCII digits and dashes.
+}
+
+/// Writes the text `push` appends to a byte buffer.
+fn fmt_pushed(f: &mut fmt::Formatter<'_>, push: impl FnOnce(&mut Vec<u8>)) -> fmt::Result {
+    let mut b = Vec::with_capacity(64);
+    push(&mut b);
     f.write_str(std::str::from_utf8(&b).map_err(|_| fmt::Error)?)
 }
 
@@ -158,17 +151,48 @@ pub struct PremiumText {
     pub amount: Decimal,
 }
 
+impl PremiumText {
+    /// Appends the text to `o` (what `Display` shows).
+    pub(crate) fn push_text(&self, o: &mut Vec<u8>) {
+        push_decimal(o, &self.hours);
+        o.extend_from_slice(" × ".as_bytes());
+        push_decimal(o, &self.rate);
+        o.extend_from_slice(if self.double_time {
+            " + 1.0 × ".as_bytes()
+        } else {
+            " + 0.5 × ".as_bytes()
+        });
+        push_decimal(o, &self.regular_rate.round_dp(6).normalize());
+        o.extend_from_slice(" × ".as_bytes());
+        push_decimal(o, &self.hours);
+        o.extend_from_slice(b" = ");
+        push_decimal(o, &self.amount.normalize());
+    }
+}
+
 impl fmt::Display for PremiumText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{h} × {r} + {m} × {rr} × {h} = {a}",
-            h = self.hours,
-            r = self.rate,
-            m = if self.double_time { "1.0" } else { "0.5" },
-            rr = self.regular_rate.round_dp(6).normalize(),
-            a = self.amount.normalize()
-        )
+        fmt_pushed(f, |b| self.push_text(b))
+    }
+}
+
+impl DayText {
+    /// Appends the text to `o` (what `TraceValue::Day` shows).
+    pub(crate) fn push_text(&self, o: &mut Vec<u8>) {
+        push_decimal(
+            o,
+            &(self.regular + self.overtime + self.double_time).normalize(),
+        );
+        o.extend_from_slice(b" h: ");
+        push_decimal(o, &self.regular.normalize());
+        o.extend_from_slice(b" regular, ");
+        push_decimal(o, &self.overtime.normalize());
+        o.extend_from_slice(b" overtime, ");
+        push_decimal(o, &self.double_time.normalize());
+        o.extend_from_slice(b" double time");
+        if self.seventh_day {
+            o.extend_from_slice(b" (7th consecutive workday)");
+        }
     }
 }
 
@@ -208,20 +232,7 @@ impl fmt::Display for TraceValue {
                 f.write_str(text)
             }
             TraceValue::Indexed(n, i) => write!(f, "{n}[{i}]"),
-            TraceValue::Day(d) => {
-                write!(
-                    f,
-                    "{} h: {} regular, {} overtime, {} double time",
-                    (d.regular + d.overtime + d.double_time).normalize(),
-                    d.regular.normalize(),
-                    d.overtime.normalize(),
-                    d.double_time.normalize()
-                )?;
-                if d.seventh_day {
-                    f.write_str(" (7th consecutive workday)")?;
-                }
-                Ok(())
-            }
+            TraceValue::Day(d) => fmt_pushed(f, |b| d.push_text(b)),
             TraceValue::Premium(p) => p.fmt(f),
         }
     }
@@ -306,14 +317,27 @@ impl From<PremiumText> for TraceValue {
 }
 
 /// Ordered named values, serialized as a JSON object in insertion order (what a trace's
-/// `inputs` and `steps` read back as).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(from = "std::collections::BTreeMap<String, TraceValue>")]
+/// `inputs` and `steps` read back as, in the order the object lists them).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Fields(pub Vec<(Label, TraceValue)>);
 
-impl From<std::collections::BTreeMap<String, TraceValue>> for Fields {
-    fn from(m: std::collections::BTreeMap<String, TraceValue>) -> Self {
-        Fields(m.into_iter().map(|(k, v)| (Label::from(k), v)).collect())
+impl<'de> Deserialize<'de> for Fields {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Fields;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object of named values")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Fields, A::Error> {
+                let mut out = Vec::with_capacity(m.size_hint().unwrap_or(0));
+                while let Some((k, v)) = m.next_entry::<String, TraceValue>()? {
+                    out.push((Label::from(k), v));
+                }
+                Ok(Fields(out))
+            }
+        }
+        d.deserialize_map(V)
     }
 }
 
@@ -963,6 +987,148 @@ impl Serialize for LineTrace {
             )?;
         }
         m.end()
+    }
+}
+
+/// The JSON writer (`PaycheckResult::to_json`): the same text as the `Serialize` impls above.
+impl LineTrace {
+    pub(crate) fn write_json(&self, j: &mut JsonOut) {
+        let mut present = [false; 4];
+        let mut rounding = None;
+        for e in &self.entries.0 {
+            present[usize::from(group_of(e))] = true;
+            if let Slot::Round(exact, rounded, mode) = *e {
+                rounding = Some((exact, rounded, mode));
+            }
+        }
+        j.open_obj();
+        j.key("line");
+        self.line.write_json(j);
+        j.key("rule");
+        j.str(&self.rule);
+        if let Some(p) = &self.rule_pack {
+            j.key("rule_pack");
+            j.str(p);
+        }
+        if present[usize::from(INPUTS)] {
+            j.key("inputs");
+            j.open_obj();
+            for e in &self.entries.0 {
+                if let Slot::Input(k, v) = *e {
+                    self.write_key(j, k);
+                    self.write_val(j, v);
+                }
+            }
+            j.close_obj();
+        }
+        if present[usize::from(PARAMS)] {
+            j.key("params");
+            j.open_arr();
+            for e in &self.entries.0 {
+                if let Slot::Param(k, v) = *e {
+                    let (name, source) = match k {
+                        ParamKey::Static(n, s) => (n, s),
+                        ParamKey::Owned(n, s) => (self.text(n), self.text(s)),
+                    };
+                    j.elem();
+                    j.open_obj();
+                    j.key("name");
+                    j.str(name);
+                    j.key("value");
+                    self.write_val(j, v);
+                    j.key("source");
+                    j.str(source);
+                    j.close_obj();
+                }
+            }
+            j.close_arr();
+        }
+        if present[usize::from(STEPS)] {
+            j.key("steps");
+            j.open_obj();
+            for e in &self.entries.0 {
+                match *e {
+                    Slot::Step(k, v) => {
+                        self.write_key(j, k);
+                        self.write_val(j, v);
+                    }
+                    Slot::WeekPremium(d, p) => {
+                        self.write_key(j, Key::Dated(WORKWEEK, d));
+                        j.text(|o| p.push_text(o));
+                    }
+                    _ => {}
+                }
+            }
+            j.close_obj();
+        }
+        if let Some((exact, rounded, mode)) = rounding {
+            j.key("rounding");
+            j.open_obj();
+            j.key("exact");
+            j.money(&exact);
+            j.key("rounded");
+            j.money(&rounded);
+            j.key("mode");
+            j.str(match mode {
+                ModeKey::Static(m) => m,
+                ModeKey::Owned(i) => self.text(i),
+            });
+            j.close_obj();
+        }
+        j.close_obj();
+    }
+
+    /// An entry's label as an object key.
+    fn write_key(&self, j: &mut JsonOut, k: Key) {
+        j.elem();
+        match k {
+            Key::Static(s) => j.str(s),
+            Key::Dated(p, d) => j.text(|o| {
+                o.extend_from_slice(p.as_bytes());
+                push_date(o, d);
+            }),
+            Key::Owned(i) => j.str(self.text(i)),
+        }
+        j.colon();
+    }
+
+    /// An entry's value (what `ValOut` serializes).
+    fn write_val(&self, j: &mut JsonOut, v: Val) {
+        match v {
+            Val::Num(d) => j.money(&d),
+            Val::Text(t) => j.str(t),
+            Val::Flag(b) => j.bool(b),
+            Val::Date(d) => j.date(d),
+            Val::State(c, t) => j.text(|o| {
+                o.extend_from_slice(c.as_str().as_bytes());
+                o.extend_from_slice(t.as_bytes());
+            }),
+            Val::Indexed(n, i) => j.text(|o| {
+                o.extend_from_slice(n.as_bytes());
+                o.push(b'[');
+                push_usize(o, i);
+                o.push(b']');
+            }),
+            Val::Day(d) => j.text(|o| d.push_text(o)),
+            Val::Short(t) => j.str(t.as_str()),
+            Val::Owned(i) => match self.owned.get(i as usize) {
+                Some(Owned::Premium(p)) => j.text(|o| p.push_text(o)),
+                _ => j.str(self.text(i)),
+            },
+        }
+    }
+}
+
+impl Label {
+    pub(crate) fn write_json(&self, j: &mut JsonOut) {
+        match self {
+            Label::Static(s) => j.str(s),
+            Label::Owned(s) => j.str(s),
+            Label::Dated(p, d) => j.text(|o| {
+                o.extend_from_slice(p.as_bytes());
+                push_date(o, *d);
+            }),
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use payroll_domain::response::Payer;
-use payroll_domain::{calculate, calculate_json, parse_request};
+use payroll_domain::{PaycheckResult, calculate, calculate_json, parse_request};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -117,6 +117,20 @@ proptest! {
         let a = calculate_json(&text).unwrap();
         let b = calculate_json(&text).unwrap();
         prop_assert_eq!(a, b);
+    }
+
+    #[test]
+    fn written_json_is_what_serde_json_writes(req in request()) {
+        // `PaycheckResult::to_json` (what `calculate_json`, the batch, the API and runs use) is
+        // the serde representation, byte for byte; also for a result read back from JSON, whose
+        // trace labels and texts are owned rather than static.
+        let r = calculate(&parse_request(&req.to_string()).unwrap()).unwrap();
+        let written = r.to_json();
+        prop_assert_eq!(&written, &serde_json::to_string(&r).unwrap());
+        let back: PaycheckResult = serde_json::from_str(&written).unwrap();
+        let again = back.to_json();
+        prop_assert_eq!(&again, &serde_json::to_string(&back).unwrap());
+        prop_assert_eq!(&again, &written);
     }
 
     #[test]

@@ -521,10 +521,7 @@ fn compute_one(employee_id: Uuid, built: Result<PaycheckRequest, BuildError>) ->
             return f;
         }
     };
-    let result = match serde_json::to_string(&res) {
-        Ok(s) => s,
-        Err(e) => return failed(error_json("", &e.to_string())),
-    };
+    let result = res.to_json();
     let sum = |p: Payer| {
         res.taxes
             .iter()

@@ -120,7 +120,7 @@ pub async fn calculate(
     }
     let req = payroll_domain::parse_request(text).map_err(|e| request_error(text, e))?;
     let result = payroll_domain::calculate(&req)?;
-    let out = serde_json::to_string(&result).map_err(|e| ApiError::internal(e.to_string()))?;
+    let out = result.to_json();
     state.cache.put(&key, &out).await;
     Ok(json_response(out, "miss"))
 }
