@@ -234,29 +234,42 @@ fn escaped(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-/// Whether any byte of `b` must be escaped, eight bytes at a time: a byte below 0x20, or equal
-/// to `"` or `\`, sets the high bit of its lane (the classic "has a zero / has less than" word
-/// tricks; exact, since a lane's borrow only reaches higher lanes once a lower lane has hit).
+/// Whether any byte of the word `x` must be escaped: a byte below 0x20, or equal to `"` or `\\`,
+/// sets the high bit of its lane (the classic "has less than" / "has a zero byte" word tricks:
+/// exact as a yes/no answer, since a borrow only crosses lanes above a lane that already hit).
 #[inline]
-fn needs_escape(b: &[u8]) -> bool {
+fn word_needs_escape(x: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = x.wrapping_sub(ONES * 0x20);
+    let quote = x ^ (ONES * u64::from(b'"'));
+    let slash = x ^ (ONES * u64::from(b'\\'));
+    (below | quote.wrapping_sub(ONES) & !quote | slash.wrapping_sub(ONES) & !slash) & !x & HIGH != 0
+}
+
+#[inline]
+fn word(b: &[u8]) -> u64 {
+    let mut x = [0u8; 8];
+    x.copy_from_slice(b);
+    u64::from_le_bytes(x)
+}
+
+/// Whether any byte of `b` must be escaped, eight bytes at a time (the last word overlapping
+/// the one before it); texts shorter than a word byte by byte.
+#[inline]
+fn needs_escape(b: &[u8]) -> bool {
+    if b.len() < 8 {
+        return b.iter().any(|&x| escaped(x));
+    }
     let mut words = b.chunks_exact(8);
     for w in &mut words {
-        let mut x = [0u8; 8];
-        x.copy_from_slice(w);
-        let x = u64::from_le_bytes(x);
-        let below = x.wrapping_sub(ONES * 0x20);
-        let quote = x ^ (ONES * u64::from(b'"'));
-        let slash = x ^ (ONES * u64::from(b'\\'));
-        let hit = (below | quote.wrapping_sub(ONES) & !quote | slash.wrapping_sub(ONES) & !slash)
-            & !x
-            & HIGH;
-        if hit != 0 {
+        if word_needs_escape(word(w)) {
             return true;
         }
     }
-    words.remainder().iter().any(|&x| escaped(x))
+    !words.remainder().is_empty()
+        && b.get(b.len() - 8..)
+            .is_some_and(|w| word_needs_escape(word(w)))
 }
 
 /// `s` escaped as serde_json escapes it: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`, `\t`, and other
@@ -330,17 +343,20 @@ mod tests {
         ] {
             assert_eq!(quoted(s), serde_json::to_string(s).unwrap(), "{s:?}");
         }
-        // Every byte value in every lane of a word, alone among harmless bytes.
-        for b in 0u8..0x80 {
-            for lane in 0..8 {
-                let mut s = String::from("aaaaaaaaa");
-                s.replace_range(lane..lane + 1, &char::from(b).to_string());
-                assert_eq!(
-                    needs_escape(s.as_bytes()),
-                    escaped(b),
-                    "{b:#x} in lane {lane}"
-                );
-                assert_eq!(quoted(&s), serde_json::to_string(&s).unwrap());
+        // Every ASCII byte value at every position of texts shorter than, as long as, and
+        // longer than a word (the overlapping last word), alone among harmless bytes.
+        for len in [1, 7, 8, 9, 15, 16, 17, 24] {
+            for at in 0..len {
+                for b in 0u8..0x80 {
+                    let mut s = "a".repeat(len);
+                    s.replace_range(at..at + 1, &char::from(b).to_string());
+                    assert_eq!(
+                        needs_escape(s.as_bytes()),
+                        escaped(b),
+                        "{b:#x} at {at} of {len}"
+                    );
+                    assert_eq!(quoted(&s), serde_json::to_string(&s).unwrap());
+                }
             }
         }
     }
