@@ -181,50 +181,14 @@ impl PaycheckResult {
         j.key("double_time");
         j.money(double_time);
         j.close_obj();
-        j.key("earnings");
-        j.open_arr();
-        for e in earnings {
-            j.elem();
-            e.write_json(&mut j);
-        }
-        j.close_arr();
-        j.key("taxes");
-        j.open_arr();
-        for t in taxes {
-            j.elem();
-            t.write_json(&mut j);
-        }
-        j.close_arr();
-        j.key("deductions");
-        j.open_arr();
-        for d in deductions {
-            j.elem();
-            d.write_json(&mut j);
-        }
-        j.close_arr();
-        j.key("garnishments");
-        j.open_arr();
-        for g in garnishments {
-            j.elem();
-            g.write_json(&mut j);
-        }
-        j.close_arr();
+        list(&mut j, "earnings", earnings, |j, x| x.write_json(j));
+        list(&mut j, "taxes", taxes, |j, x| x.write_json(j));
+        list(&mut j, "deductions", deductions, |j, x| x.write_json(j));
+        list(&mut j, "garnishments", garnishments, |j, x| x.write_json(j));
         j.key("ytd_after");
         write_ytd(&mut j, ytd_after);
-        j.key("rule_packs");
-        j.open_arr();
-        for p in rule_packs {
-            j.elem();
-            j.str(p);
-        }
-        j.close_arr();
-        j.key("trace");
-        j.open_arr();
-        for t in trace {
-            j.elem();
-            t.write_json(&mut j);
-        }
-        j.close_arr();
+        list(&mut j, "rule_packs", rule_packs, |j, p| j.str(p));
+        list(&mut j, "trace", trace, |j, x| x.write_json(j));
         j.close_obj();
         j.finish()
     }
@@ -233,6 +197,17 @@ impl PaycheckResult {
     pub fn tax(&self, code: &str) -> Option<&TaxLine> {
         self.taxes.iter().find(|t| t.code == code)
     }
+}
+
+/// A field holding a JSON array, one element per item.
+fn list<T>(j: &mut JsonOut, name: &str, items: &[T], each: impl Fn(&mut JsonOut, &T)) {
+    j.key(name);
+    j.open_arr();
+    for x in items {
+        j.elem();
+        each(j, x);
+    }
+    j.close_arr();
 }
 
 /// An optional money field, left out when absent (`skip_serializing_if = "Option::is_none"`).

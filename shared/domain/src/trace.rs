@@ -949,9 +949,10 @@ impl Serialize for Group<'_> {
     }
 }
 
-impl Serialize for LineTrace {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        // Which groups are present, and the rounding (the last one recorded).
+impl LineTrace {
+    /// Which groups (`INPUTS`, `PARAMS`, `STEPS`, `ROUND`) have entries, and the rounding (the
+    /// last one recorded): what both writers need before the first field.
+    fn groups(&self) -> ([bool; 4], Option<(Decimal, Decimal, ModeKey)>) {
         let mut present = [false; 4];
         let mut rounding = None;
         for e in &self.entries.0 {
@@ -960,6 +961,13 @@ impl Serialize for LineTrace {
                 rounding = Some((exact, rounded, mode));
             }
         }
+        (present, rounding)
+    }
+}
+
+impl Serialize for LineTrace {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (present, rounding) = self.groups();
         let n = 2 + usize::from(self.rule_pack.is_some()) + present.iter().filter(|p| **p).count();
         let mut m = s.serialize_map(Some(n))?;
         m.serialize_entry("line", &self.line)?;
@@ -993,14 +1001,7 @@ impl Serialize for LineTrace {
 /// The JSON writer (`PaycheckResult::to_json`): the same text as the `Serialize` impls above.
 impl LineTrace {
     pub(crate) fn write_json(&self, j: &mut JsonOut) {
-        let mut present = [false; 4];
-        let mut rounding = None;
-        for e in &self.entries.0 {
-            present[usize::from(group_of(e))] = true;
-            if let Slot::Round(exact, rounded, mode) = *e {
-                rounding = Some((exact, rounded, mode));
-            }
-        }
+        let (present, rounding) = self.groups();
         j.open_obj();
         j.key("line");
         self.line.write_json(j);
