@@ -288,6 +288,42 @@ pub fn zero() -> Decimal {
 /// Parse a plain decimal string: optional `-`, digits, optional `.` and digits. No exponent,
 /// no spaces, no `+`, at most `max_dp` decimals.
 pub fn parse_decimal(s: &str, max_dp: u32) -> Result<Decimal, String> {
+    match parse_plain(s, max_dp) {
+        Some(d) => Ok(d),
+        None => parse_decimal_checked(s, max_dp),
+    }
+}
+
+/// The common case in one pass: digits (1 to 15), optionally `.` and 1 to `max_dp` digits, the
+/// value fitting 64 bits. The same value and scale as `Decimal::from_str`; `None` for anything
+/// else (a sign included), which `parse_decimal_checked` then accepts or explains.
+#[inline]
+fn parse_plain(s: &str, max_dp: u32) -> Option<Decimal> {
+    let mut m: u64 = 0;
+    let mut whole = 0u32;
+    let mut frac: Option<u32> = None;
+    for &c in s.as_bytes() {
+        match c {
+            b'0'..=b'9' => {
+                m = m.checked_mul(10)?.checked_add(u64::from(c - b'0'))?;
+                match &mut frac {
+                    Some(f) => *f += 1,
+                    None => whole += 1,
+                }
+            }
+            b'.' if frac.is_none() => frac = Some(0),
+            _ => return None,
+        }
+    }
+    let scale = frac.unwrap_or(0);
+    if whole == 0 || whole > 15 || frac == Some(0) || scale > max_dp {
+        return None;
+    }
+    Some(Decimal::from_i128_with_scale(i128::from(m), scale))
+}
+
+/// `parse_decimal` for every input: the checks, each with its message, then the library.
+fn parse_decimal_checked(s: &str, max_dp: u32) -> Result<Decimal, String> {
     let body = s.strip_prefix('-').unwrap_or(s);
     let mut parts = body.splitn(2, '.');
     let int = parts.next().unwrap_or("");
@@ -527,6 +563,21 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The one-pass parser gives what the checked path gives (value, scale, sign, or the
+        /// same error) on decimal-looking texts, long ones, signs, stray characters included.
+        #[test]
+        fn one_pass_parsing_matches_the_checked_path(
+            s in "-?[0-9]{0,22}(\\.[0-9]{0,8})?|[0-9.+ e-]{0,12}",
+            max_dp in 0u32..=6,
+        ) {
+            let show = |r: Result<Decimal, String>| r.map(|d| format!("{d} {} {}", d.scale(), d.is_sign_negative()));
+            proptest::prop_assert_eq!(show(parse_decimal(&s, max_dp)), show(parse_decimal_checked(&s, max_dp)));
+            if let Some(d) = parse_plain(&s, max_dp) {
+                let lib = Decimal::from_str(&s).unwrap();
+                proptest::prop_assert_eq!(show(Ok(d)), show(Ok(lib)));
+            }
+        }
+
         /// The inline paths against the library on random values: mantissas of 1–96 bits
         /// (around the 32- and 64-bit limits too), scales 0–28, both signs, zeros.
         #[test]
