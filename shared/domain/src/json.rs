@@ -5,8 +5,8 @@
 //! serde's serializer: serde_json checks every byte of every string one at a time, and a result
 //! is ≈ 15 kB of mostly strings (labels, rule ids, source citations), so that check and the
 //! `fmt` machinery behind texts built from values were most of the cost of `calculate_json`.
-//! Tests compare the two outputs on the worked examples, on random results and on traces read
-//! back from JSON.
+//! Tests compare the two outputs on random results, on results read back from JSON and on texts
+//! that need escaping; docs/PERFORMANCE.md has the comparison over the 60,004-request corpus.
 
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
