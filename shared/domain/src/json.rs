@@ -116,7 +116,15 @@ impl JsonOut {
 
     /// A date as a JSON string (`YYYY-MM-DD`, as chrono serializes it).
     pub(crate) fn date(&mut self, d: NaiveDate) {
-        self.text(|o| push_date(o, d));
+        self.dated("", d);
+    }
+
+    /// A static prefix and a date as one JSON string (`hours:workweek:2025-03-03`).
+    pub(crate) fn dated(&mut self, prefix: &str, d: NaiveDate) {
+        self.text(|o| {
+            o.extend_from_slice(prefix.as_bytes());
+            push_date(o, d);
+        });
     }
 }
 
@@ -155,21 +163,29 @@ fn digits_u64(buf: &mut [u8], mut end: usize, mut v: u64) -> usize {
     end
 }
 
-/// `d`'s `Display` text (its own scale, `-` on negative values, a `0` before the point of a
-/// value below one), written into `out` in one piece.
+/// `d`'s `Display` text, written into `out` in one piece.
+#[inline]
 pub(crate) fn push_decimal(out: &mut Vec<u8>, d: &Decimal) {
+    let mut buf = [0; 64];
+    out.extend_from_slice(decimal_text(d, &mut buf));
+}
+
+/// `d`'s `Display` text (its own scale, `-` on negative values, a `0` before the point of a
+/// value below one), any 96-bit mantissa, built at the end of `buf`: the one decimal formatter
+/// of the crate (`money::ser_money` and `money::format_decimal` use it too).
+pub(crate) fn decimal_text<'a>(d: &Decimal, buf: &'a mut [u8; 64]) -> &'a [u8] {
     const TEN19: u128 = 10_000_000_000_000_000_000;
     let m = d.mantissa().unsigned_abs();
     let scale = d.scale() as usize;
-    // At most 29 digits (scale at most 28), a point and a sign. Starts as zeros, which pads.
-    let mut buf = [b'0'; 64];
+    // At most 29 digits (scale at most 28), a point and a sign. Zeros first, which pads.
+    *buf = [b'0'; 64];
     let end = buf.len();
     let mut start = match u64::try_from(m) {
-        Ok(small) => digits_u64(&mut buf, end, small),
+        Ok(small) => digits_u64(buf, end, small),
         Err(_) => {
             // The low 19 digits, then the rest (above 10^19, so never zero).
-            digits_u64(&mut buf, end, (m % TEN19) as u64);
-            digits_u64(&mut buf, end - 19, (m / TEN19) as u64)
+            digits_u64(buf, end, (m % TEN19) as u64);
+            digits_u64(buf, end - 19, (m / TEN19) as u64)
         }
     };
     if scale > 0 {
@@ -189,7 +205,7 @@ pub(crate) fn push_decimal(out: &mut Vec<u8>, d: &Decimal) {
         start -= 1;
         buf[start] = b'-';
     }
-    out.extend_from_slice(buf.get(start..).unwrap_or_default());
+    buf.get(start..).unwrap_or_default()
 }
 
 /// `d` as `YYYY-MM-DD` (chrono's text; years outside 0–9999 through chrono itself).

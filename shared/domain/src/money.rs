@@ -384,59 +384,22 @@ pub fn de_dec_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D:
 }
 
 /// Format `d` exactly as `Decimal`'s `Display` does (its own scale, `-` on negative values) into
-/// `buf`, without the general-purpose 96-bit digit loop. `None` when the mantissa does not fit
-/// in 64 bits (the caller then uses `Decimal`'s own formatting).
+/// the start of `buf`, returning the length. `None` when the mantissa does not fit in 64 bits.
+/// (The text comes from `json::decimal_text`, the crate's one decimal formatter.)
 pub fn format_decimal(d: &Decimal, buf: &mut [u8; 64]) -> Option<usize> {
-    let m = u64::try_from(d.mantissa().unsigned_abs()).ok()?;
-    let scale = d.scale() as usize;
-    // Digits, least significant first, padded with zeros up to the scale.
-    let mut digits = [0u8; 32];
-    let mut len = 0;
-    let mut v = m;
-    while v > 0 {
-        digits[len] = b'0' + (v % 10) as u8;
-        v /= 10;
-        len += 1;
-    }
-    while len < scale {
-        digits[len] = b'0';
-        len += 1;
-    }
-    let mut n = 0;
-    if d.is_sign_negative() {
-        buf[0] = b'-';
-        n = 1;
-    }
-    let start = n;
-    let whole = len - scale;
-    if scale > 0 && whole == 0 {
-        buf[n] = b'0';
-        n += 1;
-    }
-    for i in 0..len {
-        if scale > 0 && i == whole {
-            buf[n] = b'.';
-            n += 1;
-        }
-        buf[n] = digits[len - 1 - i];
-        n += 1;
-    }
-    if n == start {
-        buf[n] = b'0';
-        n += 1;
-    }
-    Some(n)
+    u64::try_from(d.mantissa().unsigned_abs()).ok()?;
+    let mut tmp = [0; 64];
+    let text = crate::json::decimal_text(d, &mut tmp);
+    buf.get_mut(..text.len())?.copy_from_slice(text);
+    Some(text.len())
 }
 
 /// Serialize a decimal as a JSON string, the same text as `Decimal`'s own `Serialize`.
 pub fn ser_money<S: Serializer>(d: &Decimal, s: S) -> Result<S::Ok, S::Error> {
-    let mut buf = [0u8; 64];
-    match format_decimal(d, &mut buf)
-        .and_then(|n| buf.get(..n))
-        .and_then(|b| std::str::from_utf8(b).ok())
-    {
-        Some(text) => s.serialize_str(text),
-        None => serde::Serialize::serialize(d, s),
+    let mut buf = [0; 64];
+    match std::str::from_utf8(crate::json::decimal_text(d, &mut buf)) {
+        Ok(text) => s.serialize_str(text),
+        Err(_) => serde::Serialize::serialize(d, s),
     }
 }
 

@@ -6,7 +6,7 @@
 //! when the trace is serialized (or displayed). The JSON is the same as if every label and text
 //! had been formatted eagerly.
 
-use crate::json::{JsonOut, push_date, push_decimal, push_usize};
+use crate::json::{JsonOut, push_decimal, push_usize};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::ser::SerializeMap;
@@ -1084,10 +1084,7 @@ impl LineTrace {
         j.elem();
         match k {
             Key::Static(s) => j.str(s),
-            Key::Dated(p, d) => j.text(|o| {
-                o.extend_from_slice(p.as_bytes());
-                push_date(o, d);
-            }),
+            Key::Dated(p, d) => j.dated(p, d),
             Key::Owned(i) => j.str(self.text(i)),
         }
         j.colon();
@@ -1125,10 +1122,7 @@ impl Label {
         match self {
             Label::Static(s) => j.str(s),
             Label::Owned(s) => j.str(s),
-            Label::Dated(p, d) => j.text(|o| {
-                o.extend_from_slice(p.as_bytes());
-                push_date(o, *d);
-            }),
+            Label::Dated(p, d) => j.dated(p, *d),
         }
     }
 }
